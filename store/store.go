@@ -99,6 +99,10 @@ type Calendar struct {
 	// Transparent is true when CALDAV:schedule-calendar-transp is
 	// transparent: the calendar does not count for free-busy.
 	Transparent bool
+	// DeadProps holds the WebDAV dead properties a client set with PROPPATCH
+	// or MKCALENDAR (RFC 4918 §4.2), keyed "{namespace}local", valued by the
+	// property element's inner XML.
+	DeadProps map[string]string
 
 	// Set by the store; ignored on create and update.
 	ID        string    // random, never reused; part of every sync token
