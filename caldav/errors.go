@@ -1,0 +1,94 @@
+package caldav
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/calbolt/calbolt/store"
+)
+
+// httpError is an error with the response it deserves: a status, and for
+// WebDAV/CalDAV preconditions (RFC 4918 §16, RFC 4791 §1.3) the condition
+// element to put in a DAV:error body.
+type httpError struct {
+	status int
+	cond   string // rendered precondition element inside DAV:error, e.g. "<c:valid-calendar-data/>"
+	msg    string // short human-readable text, safe to show a client
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func errorf(status int, msg string) *httpError { return &httpError{status: status, msg: msg} }
+
+// precondition builds a precondition failure; cond is the element's local
+// name in the CalDAV namespace ("c:") or DAV namespace ("d:"), e.g.
+// "c:valid-calendar-data".
+func precondition(status int, cond, msg string) *httpError {
+	return &httpError{status: status, cond: "<" + cond + "/>", msg: msg}
+}
+
+var (
+	errNotFound       = errorf(http.StatusNotFound, "not found")
+	errMethod         = errorf(http.StatusMethodNotAllowed, "method not allowed on this resource")
+	errPrecondition   = errorf(http.StatusPreconditionFailed, "precondition failed: the resource changed or exists")
+	errUnauthorized   = errorf(http.StatusUnauthorized, "authentication required")
+	errBadRequestXML  = errorf(http.StatusBadRequest, "malformed XML request body")
+	errRequestTooBig  = errorf(http.StatusRequestEntityTooLarge, "request body or XML exceeds the server's limits")
+	errFiniteDepth    = precondition(http.StatusForbidden, "d:propfind-finite-depth", "Depth: infinity is not supported")
+	errBadDepth       = errorf(http.StatusBadRequest, "invalid Depth header")
+	errInvalidToken   = precondition(http.StatusForbidden, "d:valid-sync-token", "the sync token is not valid for this collection")
+	errUnsupportedRep = precondition(http.StatusForbidden, "d:supported-report", "this report is not supported on this resource")
+)
+
+// writeError maps err to a response. Errors the client caused carry their
+// own status; store sentinels map to theirs; anything else is logged and
+// answered with a bare 500 so that no internal detail reaches the client.
+func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var he *httpError
+	var uc *store.UIDConflictError
+	switch {
+	case errors.As(err, &he):
+	case errors.As(err, &uc):
+		// RFC 4791 §5.3.2.1: the DAV:href of the resource holding the UID.
+		he = &httpError{
+			status: http.StatusConflict,
+			cond:   "<c:no-uid-conflict>" + hrefXML(objectHref(userOf(r), uc.Calendar, uc.Name)) + "</c:no-uid-conflict>",
+			msg:    "another resource in this calendar has the same UID",
+		}
+	case errors.Is(err, store.ErrNotFound):
+		he = errNotFound
+	case errors.Is(err, store.ErrPreconditionFailed):
+		he = errPrecondition
+	case errors.Is(err, store.ErrInvalidSyncToken):
+		he = errInvalidToken
+	case errors.Is(err, store.ErrInvalidName):
+		he = errorf(http.StatusBadRequest, "invalid resource name")
+	case errors.Is(err, store.ErrExists):
+		he = errMethod
+	case errors.Is(err, errBadXML):
+		he = errBadRequestXML
+	case errors.Is(err, errXMLLimits):
+		he = errRequestTooBig
+	default:
+		h.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+		he = errorf(http.StatusInternalServerError, "internal server error")
+	}
+	if he.status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="calbolt", charset="UTF-8"`)
+	}
+	if he.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", allowHeader(parsePath(r.URL.Path).kind))
+	}
+	if he.cond != "" {
+		w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+		w.WriteHeader(he.status)
+		_, _ = w.Write([]byte(xmlHeader + "<d:error" + nsDecls + ">" + he.cond + "</d:error>\n"))
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(he.status)
+	_, _ = w.Write([]byte("calbolt: " + he.msg + "\n"))
+}

@@ -1,0 +1,150 @@
+package caldav
+
+import (
+	"net/url"
+	"path"
+	"strings"
+)
+
+// The URL space. A client given only the server's root URL finds the rest
+// through /.well-known/caldav (RFC 6764) and DAV:current-user-principal
+// (RFC 5397):
+//
+//	/                                  root: current-user-principal
+//	/dav/                              context path (well-known target)
+//	/dav/principals/<user>/            principal
+//	/dav/calendars/<user>/             calendar home
+//	/dav/calendars/<user>/<cal>/       calendar collection
+//	/dav/calendars/<user>/<cal>/<obj>  calendar object resource
+const (
+	wellKnownPath  = "/.well-known/caldav"
+	contextPath    = "/dav/"
+	principalsPath = "/dav/principals/"
+	calendarsPath  = "/dav/calendars/"
+)
+
+// kind classifies a resolved request path.
+type kind int
+
+const (
+	kindNone       kind = iota // nothing lives here
+	kindRoot                   // "/" and "/dav/"
+	kindPrincipals             // "/dav/principals/"
+	kindCalendars              // "/dav/calendars/"
+	kindPrincipal
+	kindHome
+	kindCalendar
+	kindObject
+)
+
+// resource is a request path resolved to what it names. It says nothing
+// about existence or access: those are checked against the store with the
+// authenticated user.
+type resource struct {
+	kind     kind
+	user     string // owner, for principal/home/calendar/object
+	calendar string // for calendar/object
+	object   string // for object
+}
+
+// parsePath resolves a decoded URL path. Dot segments are resolved first
+// (so "/dav/calendars/bob/../alice/" names alice's home, which the access
+// check then treats like any other path of alice's), and empty segments are
+// ignored. Paths are case-sensitive.
+func parsePath(p string) resource {
+	if p == "" || p[0] != '/' {
+		return resource{}
+	}
+	clean := path.Clean(p)
+	var segs []string
+	for _, s := range strings.Split(clean, "/") {
+		if s != "" {
+			segs = append(segs, s)
+		}
+	}
+	switch {
+	case len(segs) == 0:
+		return resource{kind: kindRoot}
+	case segs[0] != "dav":
+		return resource{}
+	case len(segs) == 1:
+		return resource{kind: kindRoot}
+	}
+	switch segs[1] {
+	case "principals":
+		switch len(segs) {
+		case 2:
+			return resource{kind: kindPrincipals}
+		case 3:
+			return resource{kind: kindPrincipal, user: segs[2]}
+		}
+	case "calendars":
+		switch len(segs) {
+		case 2:
+			return resource{kind: kindCalendars}
+		case 3:
+			return resource{kind: kindHome, user: segs[2]}
+		case 4:
+			return resource{kind: kindCalendar, user: segs[2], calendar: segs[3]}
+		case 5:
+			return resource{kind: kindObject, user: segs[2], calendar: segs[3], object: segs[4]}
+		}
+	}
+	return resource{}
+}
+
+// hrefPath parses an href from a request body (multiget, Destination): an
+// absolute URL or an absolute path, percent-encoded. It returns the decoded
+// path, or false when the href is not on this server's URL space.
+func hrefPath(href, host string) (string, bool) {
+	u, err := url.Parse(strings.TrimSpace(href))
+	if err != nil {
+		return "", false
+	}
+	if u.Host != "" && host != "" && !strings.EqualFold(u.Host, host) {
+		return "", false
+	}
+	if u.Path == "" || u.Path[0] != '/' {
+		return "", false
+	}
+	return u.Path, true
+}
+
+func principalHref(user string) string {
+	return principalsPath + url.PathEscape(user) + "/"
+}
+
+func homeHref(user string) string {
+	return calendarsPath + url.PathEscape(user) + "/"
+}
+
+func calendarHref(user, cal string) string {
+	return homeHref(user) + url.PathEscape(cal) + "/"
+}
+
+func objectHref(user, cal, obj string) string {
+	return calendarHref(user, cal) + url.PathEscape(obj)
+}
+
+// href returns the canonical, percent-encoded path of r.
+func (r resource) href() string {
+	switch r.kind {
+	case kindRoot:
+		return contextPath
+	case kindPrincipals:
+		return principalsPath
+	case kindCalendars:
+		return calendarsPath
+	case kindPrincipal:
+		return principalHref(r.user)
+	case kindHome:
+		return homeHref(r.user)
+	case kindCalendar:
+		return calendarHref(r.user, r.calendar)
+	case kindObject:
+		return objectHref(r.user, r.calendar, r.object)
+	}
+	return "/"
+}
+
+func (r resource) isCollection() bool { return r.kind != kindObject }

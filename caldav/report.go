@@ -1,0 +1,131 @@
+package caldav
+
+import (
+	"encoding/xml"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-ical"
+
+	"github.com/calbolt/calbolt/store"
+)
+
+// serveReport dispatches REPORT (RFC 3253 §3.6) by the body's root element.
+func (h *handler) serveReport(w http.ResponseWriter, r *http.Request, res resource) error {
+	if err := h.access(r, res); err != nil {
+		return err
+	}
+	body, err := readXMLBody(r)
+	if err != nil {
+		return err
+	}
+	if body == nil {
+		return errBadRequestXML
+	}
+	root, err := rootName(body)
+	if err != nil {
+		return err
+	}
+	switch root {
+	case name(nsCalDAV, "calendar-query"):
+		return h.reportQuery(w, r, res, body)
+	case name(nsCalDAV, "calendar-multiget"):
+		return h.reportMultiget(w, r, res, body)
+	case name(nsDAV, "sync-collection"):
+		return h.reportSync(w, r, res, body)
+	}
+	if _, err := h.load(r, res, false); err != nil {
+		return err
+	}
+	return errUnsupportedRep
+}
+
+// reportProps is the DAV:prop of a REPORT body, keeping each requested
+// property's element so calendar-data's children (expand, comp) are seen.
+type reportProps struct {
+	Props []rawProp `xml:",any"`
+}
+
+// dataRequest is what a CALDAV:calendar-data element asks for
+// (RFC 4791 §9.6).
+type dataRequest struct {
+	expand     bool
+	start, end time.Time
+}
+
+// propRequestOf turns a REPORT's DAV:prop into a propRequest and reads the
+// calendar-data request. An absent DAV:prop asks for DAV:getetag only.
+func propRequestOf(r *http.Request, p *reportProps) (propRequest, dataRequest, error) {
+	pr := propRequest{minimal: preferMinimal(r)}
+	var dr dataRequest
+	if p == nil {
+		pr.names = []xml.Name{pGetETag}
+		return pr, dr, nil
+	}
+	for _, el := range p.Props {
+		pr.names = append(pr.names, el.XMLName)
+		if el.XMLName != pCalendarData {
+			continue
+		}
+		for _, c := range el.Children {
+			if c.XMLName != name(nsCalDAV, "expand") {
+				continue
+			}
+			start, err := parseUTC(c.attr("start"))
+			if err != nil {
+				return pr, dr, validFilter("expand needs UTC start and end")
+			}
+			end, err := parseUTC(c.attr("end"))
+			if err != nil || !end.After(start) {
+				return pr, dr, validFilter("expand needs UTC start and end, end after start")
+			}
+			dr = dataRequest{expand: true, start: start, end: end}
+		}
+	}
+	return pr, dr, nil
+}
+
+// parseUTC parses a CalDAV time-range/expand attribute: an iCalendar
+// DATE-TIME in UTC (RFC 4791 §9.9).
+func parseUTC(s string) (time.Time, error) {
+	return time.Parse("20060102T150405Z", strings.TrimSpace(s))
+}
+
+func validFilter(msg string) error {
+	return precondition(http.StatusForbidden, "c:valid-filter", msg)
+}
+
+// writeObjects writes one DAV:response per object.
+func (h *handler) writeObjects(ms *msWriter, r *http.Request, user string, cal *store.Calendar, objs []store.Object, pr propRequest, dr dataRequest) {
+	for i := range objs {
+		o := &objs[i]
+		if dr.expand && o.Data != nil {
+			o.Data = expandData(o.Data, dr, floatingZone(cal))
+		}
+		h.writeProps(ms, r, objectTarget(user, cal, o), pr)
+	}
+}
+
+// floatingZone returns the zone floating times of cal are read in: its
+// calendar-timezone when it has one, else UTC.
+func floatingZone(cal *store.Calendar) *time.Location {
+	if cal == nil || cal.Timezone == "" {
+		return time.UTC
+	}
+	ic, err := decodeCalendar([]byte(cal.Timezone))
+	if err != nil {
+		return time.UTC
+	}
+	for _, c := range ic.Children {
+		if c.Name != ical.CompTimezone {
+			continue
+		}
+		if id := c.Props.Get(ical.PropTimezoneID); id != nil {
+			if loc, err := time.LoadLocation(id.Value); err == nil { // TODO: recur.LoadLocation
+				return loc
+			}
+		}
+	}
+	return time.UTC
+}
