@@ -79,7 +79,7 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		w.Header().Set("WWW-Authenticate", `Basic realm="calbolt", charset="UTF-8"`)
 	}
 	if he.status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", allowHeader(parsePath(r.URL.Path).kind))
+		w.Header().Set("Allow", allowHeader(parsePath(r.URL.EscapedPath()).kind))
 	}
 	if he.cond != "" {
 		w.Header().Set("Content-Type", "application/xml; charset=utf-8")

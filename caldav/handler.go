@@ -128,7 +128,7 @@ func (h *handler) serveDAV(w http.ResponseWriter, r *http.Request) {
 	if info, ok := r.Context().Value(reqInfoKey{}).(*reqInfo); ok {
 		info.user = user
 	}
-	res := parsePath(r.URL.Path)
+	res := parsePath(r.URL.EscapedPath())
 	var err error
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:

@@ -25,7 +25,7 @@ func allowHeader(k kind) string {
 // calendar home's capabilities this way. It reveals only what any
 // CalDAV server of this version supports, never whether a resource exists.
 func (h *handler) serveOptions(w http.ResponseWriter, r *http.Request) {
-	res := parsePath(r.URL.Path)
+	res := parsePath(r.URL.EscapedPath())
 	w.Header().Set("DAV", davCompliance)
 	w.Header().Set("Allow", allowHeader(res.kind))
 	w.Header().Set("Content-Length", "0")

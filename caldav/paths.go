@@ -2,7 +2,6 @@ package caldav
 
 import (
 	"net/url"
-	"path"
 	"strings"
 )
 
@@ -47,19 +46,30 @@ type resource struct {
 	object   string // for object
 }
 
-// parsePath resolves a decoded URL path. Dot segments are resolved first
-// (so "/dav/calendars/bob/../alice/" names alice's home, which the access
-// check then treats like any other path of alice's), and empty segments are
-// ignored. Paths are case-sensitive.
-func parsePath(p string) resource {
-	if p == "" || p[0] != '/' {
+// parsePath resolves an escaped URL path (r.URL.EscapedPath()). Each
+// segment is unescaped on its own, so "%2F" stays inside a name instead of
+// splitting it. Dot segments are resolved (so "/dav/calendars/bob/../alice/"
+// names alice's home, which the access check then treats like any other
+// path of alice's) and empty segments are ignored. Paths are
+// case-sensitive; a segment that does not unescape names nothing.
+func parsePath(escaped string) resource {
+	if escaped == "" || escaped[0] != '/' {
 		return resource{}
 	}
-	clean := path.Clean(p)
 	var segs []string
-	for _, s := range strings.Split(clean, "/") {
-		if s != "" {
-			segs = append(segs, s)
+	for _, raw := range strings.Split(escaped, "/") {
+		seg, err := url.PathUnescape(raw)
+		if err != nil {
+			return resource{}
+		}
+		switch seg {
+		case "", ".":
+		case "..":
+			if len(segs) > 0 {
+				segs = segs[:len(segs)-1]
+			}
+		default:
+			segs = append(segs, seg)
 		}
 	}
 	switch {
@@ -94,8 +104,8 @@ func parsePath(p string) resource {
 }
 
 // hrefPath parses an href from a request body (multiget, Destination): an
-// absolute URL or an absolute path, percent-encoded. It returns the decoded
-// path, or false when the href is not on this server's URL space.
+// absolute URL or an absolute path, percent-encoded. It returns the escaped
+// path for parsePath, or false when the href is not on this server's URL space.
 func hrefPath(href, host string) (string, bool) {
 	u, err := url.Parse(strings.TrimSpace(href))
 	if err != nil {
@@ -104,10 +114,11 @@ func hrefPath(href, host string) (string, bool) {
 	if u.Host != "" && host != "" && !strings.EqualFold(u.Host, host) {
 		return "", false
 	}
-	if u.Path == "" || u.Path[0] != '/' {
+	p := u.EscapedPath()
+	if p == "" || p[0] != '/' {
 		return "", false
 	}
-	return u.Path, true
+	return p, true
 }
 
 func principalHref(user string) string {
