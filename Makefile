@@ -1,0 +1,92 @@
+# calbolt — developer and CI entry points. `make help` lists the targets.
+#
+# `make test` needs nothing but Go (staticcheck comes from the `tool` line in
+# go.mod through the module proxy). `make interop` needs Debian packages:
+# `make interop-deps` installs them.
+
+GO        ?= go
+BIN       ?= bin/calbolt
+# FUZZTIME is how long `make fuzz` runs each fuzz target.
+FUZZTIME  ?= 5m
+# FUZZTIME_SHORT is how long `make fuzz-short` (part of `make test`) runs each.
+FUZZTIME_SHORT ?= 10s
+# SUITES restricts `make interop` to some of: pycaldav vdirsyncer litmus.
+SUITES    ?=
+# INTEROP_DEBS are the Debian packages the interop suites drive.
+INTEROP_DEBS := python3 python3-caldav python3-requests vdirsyncer litmus curl ca-certificates
+
+.DEFAULT_GOAL := help
+
+.PHONY: help run build test check fmt-check vet staticcheck unit fuzz-short fuzz bench \
+	interop-deps interop clean
+
+help: ## list the targets
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "} {printf "  %-13s %s\n", $$1, $$2}'
+
+run: ## start a server on the default address and data directory (go run ./cmd/calbolt serve)
+	$(GO) run ./cmd/calbolt serve
+
+build: ## build the binary into bin/calbolt
+	$(GO) build -o $(BIN) ./cmd/calbolt
+
+test: check unit fuzz-short ## everything CI checks with Go alone: check + unit + fuzz-short
+
+check: fmt-check vet staticcheck ## gofmt, go vet and staticcheck
+
+fmt-check: ## fail if any Go file is not gofmt-formatted
+	@echo "gofmt -l ."
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*' -not -path './bin/*')); \
+	if [ -n "$$out" ]; then echo "gofmt: these files need formatting:"; echo "$$out"; exit 1; fi
+
+vet: ## go vet ./...
+	$(GO) vet ./...
+
+staticcheck: ## staticcheck ./..., pinned by the tool line in go.mod
+	$(GO) tool staticcheck ./...
+
+unit: ## go test -race -count=1 ./...
+	$(GO) test -race -count=1 ./...
+
+# run_fuzz runs every FuzzXxx target of every package for $(1) each.
+# Packages are found by grepping test files, names by `go test -list`.
+define run_fuzz
+	@set -e; n=0; \
+	dirs=$$(grep -rlE --include='*_test.go' --exclude-dir=.git --exclude-dir=testdata \
+		'^func Fuzz[A-Z0-9_]' . | xargs -r -n1 dirname | sort -u); \
+	for dir in $$dirs; do \
+		for name in $$($(GO) test -list '^Fuzz' $$dir | grep '^Fuzz' || true); do \
+			n=$$((n+1)); \
+			echo "$(GO) test -run '^$$' -fuzz '^$$name\$$' -fuzztime=$(1) $$dir"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime=$(1) $$dir; \
+		done; \
+	done; \
+	echo "fuzz: ran $$n fuzz targets for $(1) each"
+endef
+
+fuzz-short: ## run each fuzz target for FUZZTIME_SHORT (10s)
+	$(call run_fuzz,$(FUZZTIME_SHORT))
+
+fuzz: ## run each fuzz target for FUZZTIME (5m; e.g. make fuzz FUZZTIME=30m)
+	$(call run_fuzz,$(FUZZTIME))
+
+bench: ## run the benchmarks once (go test -run '^$' -bench . -benchmem ./...)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+interop-deps: ## install the Debian packages the interop suites use (needs root or sudo)
+	@missing=""; \
+	for p in $(INTEROP_DEBS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "interop-deps: all installed ($(INTEROP_DEBS))"; exit 0; fi; \
+	sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	echo "interop-deps: installing$$missing"; \
+	set -x; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing
+
+interop: ## build bin/calbolt and run the third-party client suites against it (SUITES=... to pick)
+	bash interop/run.sh $(SUITES)
+
+clean: ## remove build output
+	rm -rf bin
