@@ -1,13 +1,18 @@
 package store
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
-	"io"
+	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
-)
 
-var errUnimplemented = errors.New("store: unimplemented")
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
 
 // Options configure Open. A nil *Options means the defaults.
 type Options struct {
@@ -23,132 +28,386 @@ type Options struct {
 	NoSync bool
 }
 
+const (
+	defaultTimeout = time.Second
+	// initialMmapSize is mapped up front so that a long read transaction
+	// does not block a writer that grows the file (bbolt remaps on growth
+	// and must wait for readers). The file itself grows only as written.
+	initialMmapSize = 64 << 20
+)
+
 // DB is a calbolt store backed by one bbolt file. It is safe for concurrent
 // use.
-type DB struct{}
+type DB struct {
+	bolt *bolt.DB
+	path string
+	log  *slog.Logger
+}
 
-// Open opens (creating if needed) the store at path.
-func Open(path string, opts *Options) (*DB, error) { return nil, errUnimplemented }
+// Open opens (creating if needed) the store at path. The parent directory
+// must exist; a new file gets mode 0600. If another process holds the file,
+// Open waits Options.Timeout and then returns an error wrapping ErrLocked.
+func Open(path string, opts *Options) (*DB, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = defaultTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:         o.Timeout,
+		ReadOnly:        o.ReadOnly,
+		NoSync:          o.NoSync,
+		InitialMmapSize: initialMmapSize,
+		FreelistType:    bolt.FreelistMapType,
+	})
+	if err != nil {
+		if errors.Is(err, berrors.ErrTimeout) {
+			return nil, fmt.Errorf("store: open %s: another calbolt process holds the file (waited %s): %w", path, o.Timeout, ErrLocked)
+		}
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db := &DB{bolt: bdb, path: path, log: o.Logger}
+	if err := db.init(o.ReadOnly); err != nil {
+		bdb.Close()
+		return nil, err
+	}
+	db.log.Debug("store opened", slog.String("path", path), slog.Bool("readOnly", o.ReadOnly))
+	return db, nil
+}
+
+// init creates the top-level buckets of a new file and checks the format
+// of an existing one.
+func (db *DB) init(readOnly bool) error {
+	check := func(tx *bolt.Tx) error {
+		mb := tx.Bucket(bucketMeta)
+		if mb == nil {
+			return nil
+		}
+		if f := mb.Get(keyFormat); !bytes.Equal(f, formatV1) {
+			return fmt.Errorf("store: open %s: unsupported file format %v (want %v)", db.path, f, formatV1)
+		}
+		return nil
+	}
+	if readOnly {
+		return db.bolt.View(check)
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := check(tx); err != nil {
+			return err
+		}
+		mb, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return fmt.Errorf("store: init: %w", err)
+		}
+		if mb.Get(keyFormat) == nil {
+			if err := mb.Put(keyFormat, formatV1); err != nil {
+				return fmt.Errorf("store: init: %w", err)
+			}
+		}
+		if _, err := tx.CreateBucketIfNotExists(bucketUsers); err != nil {
+			return fmt.Errorf("store: init: %w", err)
+		}
+		return nil
+	})
+}
 
 // Close closes the database file.
-func (db *DB) Close() error { return errUnimplemented }
+func (db *DB) Close() error {
+	if err := db.bolt.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
 
 // Path returns the file the store was opened on.
-func (db *DB) Path() string { return "" }
+func (db *DB) Path() string { return db.path }
 
 // --- users ---
 
-// CreateUser adds a user; ErrExists if the name is taken.
-func (db *DB) CreateUser(u User) error { return errUnimplemented }
+func userNotFound(name string) error { return fmt.Errorf("%w: user %q", ErrNotFound, name) }
+
+// CreateUser adds a user; ErrExists if the name is taken, ErrInvalidName if
+// it is not 1-64 bytes of [A-Za-z0-9._@+-] or starts with '.'. The store
+// sets Created.
+func (db *DB) CreateUser(u User) error {
+	if err := checkUserName(u.Name); err != nil {
+		return err
+	}
+	u.Created = now()
+	v, err := encodeUser(u)
+	if err != nil {
+		return err
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		ub := tx.Bucket(bucketUsers)
+		if ub == nil {
+			return errors.New("store: create user: missing users bucket")
+		}
+		if ub.Get([]byte(u.Name)) != nil {
+			return fmt.Errorf("%w: user %q", ErrExists, u.Name)
+		}
+		if err := ub.Put([]byte(u.Name), v); err != nil {
+			return fmt.Errorf("store: create user %q: %w", u.Name, err)
+		}
+		if _, err := tx.CreateBucket(ownerKey(u.Name)); err != nil {
+			return fmt.Errorf("store: create user %q: %w", u.Name, err)
+		}
+		return nil
+	})
+}
+
+// user reads a user inside tx.
+func user(tx *bolt.Tx, name string) (User, error) {
+	ub := tx.Bucket(bucketUsers)
+	if ub == nil {
+		return User{}, userNotFound(name)
+	}
+	v := ub.Get([]byte(name))
+	if v == nil {
+		return User{}, userNotFound(name)
+	}
+	return decodeUser(v)
+}
 
 // User returns the named user or ErrNotFound.
-func (db *DB) User(name string) (User, error) { return User{}, errUnimplemented }
+func (db *DB) User(name string) (User, error) {
+	var u User
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		u, err = user(tx, name)
+		return err
+	})
+	return u, err
+}
 
 // PasswordHash returns the user's stored hash or ErrNotFound. It satisfies
 // auth.UserLookup.
-func (db *DB) PasswordHash(name string) (string, error) { return "", errUnimplemented }
+func (db *DB) PasswordHash(name string) (string, error) {
+	u, err := db.User(name)
+	if err != nil {
+		return "", err
+	}
+	return u.PasswordHash, nil
+}
 
 // SetPasswordHash replaces the user's password hash; ErrNotFound if absent.
-func (db *DB) SetPasswordHash(name, hash string) error { return errUnimplemented }
+func (db *DB) SetPasswordHash(name, hash string) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		u, err := user(tx, name)
+		if err != nil {
+			return err
+		}
+		u.PasswordHash = hash
+		v, err := encodeUser(u)
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketUsers).Put([]byte(name), v); err != nil {
+			return fmt.Errorf("store: set password of %q: %w", name, err)
+		}
+		return nil
+	})
+}
 
 // Users lists all users sorted by name.
-func (db *DB) Users() ([]User, error) { return nil, errUnimplemented }
+func (db *DB) Users() ([]User, error) {
+	var users []User
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		ub := tx.Bucket(bucketUsers)
+		if ub == nil {
+			return nil
+		}
+		return ub.ForEach(func(_, v []byte) error {
+			u, err := decodeUser(v)
+			if err != nil {
+				return err
+			}
+			users = append(users, u)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return users, nil
+}
 
 // DeleteUser removes a user and all their calendars; ErrNotFound if absent.
-func (db *DB) DeleteUser(name string) error { return errUnimplemented }
+func (db *DB) DeleteUser(name string) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		ub := tx.Bucket(bucketUsers)
+		if ub == nil || ub.Get([]byte(name)) == nil {
+			return userNotFound(name)
+		}
+		if err := ub.Delete([]byte(name)); err != nil {
+			return fmt.Errorf("store: delete user %q: %w", name, err)
+		}
+		if err := tx.DeleteBucket(ownerKey(name)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+			return fmt.Errorf("store: delete user %q: %w", name, err)
+		}
+		return nil
+	})
+}
 
 // --- calendars ---
 
 // CreateCalendar creates a calendar for owner; ErrNotFound if the owner does
-// not exist, ErrExists if the name is taken. It returns the stored calendar.
+// not exist, ErrExists if the name is taken, ErrInvalidName if the name is
+// not 1-255 bytes of UTF-8 without '/' or control characters. The store
+// sets ID, Created, Modified, SyncSeq (0) and Objects (0), ignoring what cal
+// holds. It returns the stored calendar.
 func (db *DB) CreateCalendar(owner string, cal Calendar) (Calendar, error) {
-	return Calendar{}, errUnimplemented
+	if err := checkName("calendar", cal.Name); err != nil {
+		return Calendar{}, err
+	}
+	id, err := newCalendarID()
+	if err != nil {
+		return Calendar{}, err
+	}
+	t := now()
+	cal.Components = slices.Clone(cal.Components)
+	cal.DeadProps = maps.Clone(cal.DeadProps)
+	cal.ID, cal.Created, cal.Modified, cal.SyncSeq, cal.Objects = id, t, t, 0, 0
+	meta, err := json.Marshal(recordOf(&cal))
+	if err != nil {
+		return Calendar{}, fmt.Errorf("store: create calendar %q: %w", cal.Name, err)
+	}
+	st := calState{modified: t.UnixNano()}
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		ob := tx.Bucket(ownerKey(owner))
+		if ob == nil {
+			return userNotFound(owner)
+		}
+		cb, err := ob.CreateBucket([]byte(cal.Name))
+		if errors.Is(err, berrors.ErrBucketExists) {
+			return fmt.Errorf("%w: calendar %q of user %q", ErrExists, cal.Name, owner)
+		}
+		if err != nil {
+			return fmt.Errorf("store: create calendar %q: %w", cal.Name, err)
+		}
+		for _, sub := range calendarSubBuckets {
+			if _, err := cb.CreateBucket(sub); err != nil {
+				return fmt.Errorf("store: create calendar %q: %w", cal.Name, err)
+			}
+		}
+		if err := cb.Put(keyCalMeta, meta); err != nil {
+			return fmt.Errorf("store: create calendar %q: %w", cal.Name, err)
+		}
+		if err := cb.Put(keyCalState, st.encode()); err != nil {
+			return fmt.Errorf("store: create calendar %q: %w", cal.Name, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Calendar{}, err
+	}
+	return cal, nil
 }
 
 // Calendar returns one calendar of owner or ErrNotFound.
-func (db *DB) Calendar(owner, name string) (Calendar, error) { return Calendar{}, errUnimplemented }
+func (db *DB) Calendar(owner, name string) (Calendar, error) {
+	var cal Calendar
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		c, err := loadCal(tx, owner, name)
+		if err != nil {
+			return err
+		}
+		cal, err = c.calendar()
+		return err
+	})
+	return cal, err
+}
 
 // Calendars lists owner's calendars sorted by name; ErrNotFound if the owner
 // does not exist.
-func (db *DB) Calendars(owner string) ([]Calendar, error) { return nil, errUnimplemented }
+func (db *DB) Calendars(owner string) ([]Calendar, error) {
+	var cals []Calendar
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		ob := tx.Bucket(ownerKey(owner))
+		if ob == nil {
+			return userNotFound(owner)
+		}
+		return ob.ForEachBucket(func(k []byte) error {
+			c, err := openCal(ob.Bucket(k), string(k))
+			if err != nil {
+				return err
+			}
+			cal, err := c.calendar()
+			if err != nil {
+				return err
+			}
+			cals = append(cals, cal)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cals, nil
+}
 
 // UpdateCalendar applies fn to the stored calendar's properties in one
-// transaction. Fields set by the store cannot be changed by fn. An error from
-// fn aborts the update and is returned as is.
+// transaction. Fields set by the store cannot be changed by fn (Name, ID,
+// SyncSeq, Created and Objects are restored after it); Modified becomes the
+// current time. SyncSeq is not bumped: properties are not members. An error
+// from fn aborts the update and is returned as is.
 func (db *DB) UpdateCalendar(owner, name string, fn func(*Calendar) error) (Calendar, error) {
-	return Calendar{}, errUnimplemented
+	var out Calendar
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		c, err := loadCal(tx, owner, name)
+		if err != nil {
+			return err
+		}
+		orig, err := c.calendar()
+		if err != nil {
+			return err
+		}
+		cal := orig
+		cal.Components = slices.Clone(orig.Components)
+		cal.DeadProps = maps.Clone(orig.DeadProps)
+		if err := fn(&cal); err != nil {
+			return err
+		}
+		t := now()
+		cal.Name, cal.ID, cal.SyncSeq, cal.Created, cal.Objects = orig.Name, orig.ID, orig.SyncSeq, orig.Created, orig.Objects
+		cal.Modified = t
+		meta, err := json.Marshal(recordOf(&cal))
+		if err != nil {
+			return fmt.Errorf("store: update calendar %q: %w", name, err)
+		}
+		if err := c.b.Put(keyCalMeta, meta); err != nil {
+			return fmt.Errorf("store: update calendar %q: %w", name, err)
+		}
+		c.st.modified = t.UnixNano()
+		if err := c.flush(); err != nil {
+			return err
+		}
+		out = cal
+		return nil
+	})
+	if err != nil {
+		return Calendar{}, err
+	}
+	return out, nil
 }
 
-// DeleteCalendar removes a calendar and every object in it.
-func (db *DB) DeleteCalendar(owner, name string) error { return errUnimplemented }
-
-// --- objects ---
-
-// PutObject creates or replaces an object, checking cond and the UID index in
-// the same transaction. It returns the stored object's info (without Data)
-// and whether it was created.
-func (db *DB) PutObject(owner, calendar string, obj Object, cond Condition) (Object, bool, error) {
-	return Object{}, false, errUnimplemented
+// DeleteCalendar removes a calendar and every object in it; ErrNotFound if
+// it does not exist. A calendar created later under the same name gets a
+// new ID, so sync tokens of the deleted one stay invalid.
+func (db *DB) DeleteCalendar(owner, name string) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		ob := tx.Bucket(ownerKey(owner))
+		if ob == nil || name == "" || ob.Bucket([]byte(name)) == nil {
+			return fmt.Errorf("%w: calendar %q of user %q", ErrNotFound, name, owner)
+		}
+		if err := ob.DeleteBucket([]byte(name)); err != nil {
+			return fmt.Errorf("store: delete calendar %q: %w", name, err)
+		}
+		return nil
+	})
 }
-
-// Object returns one object with its data, or ErrNotFound.
-func (db *DB) Object(owner, calendar, name string) (Object, error) {
-	return Object{}, errUnimplemented
-}
-
-// ObjectInfos lists a calendar's objects without their data, sorted by name.
-func (db *DB) ObjectInfos(owner, calendar string) ([]Object, error) {
-	return nil, errUnimplemented
-}
-
-// Objects returns the named objects with data; names that do not exist are
-// left out (callers report them as 404).
-func (db *DB) Objects(owner, calendar string, names []string) ([]Object, error) {
-	return nil, errUnimplemented
-}
-
-// ObjectsInRange returns, with data, the objects whose span overlaps the
-// half-open window [start, end) in Unix seconds, using the span index.
-func (db *DB) ObjectsInRange(owner, calendar string, start, end int64) ([]Object, error) {
-	return nil, errUnimplemented
-}
-
-// ObjectByUID returns the name of the object holding uid, or ErrNotFound.
-func (db *DB) ObjectByUID(owner, calendar, uid string) (string, error) {
-	return "", errUnimplemented
-}
-
-// DeleteObject deletes an object, checking cond.IfMatch in the transaction.
-func (db *DB) DeleteObject(owner, calendar, name string, cond Condition) error {
-	return errUnimplemented
-}
-
-// MoveObject moves (or, with keep, copies) an object within owner's
-// calendars. cond applies to the destination (Overwrite: F is
-// Condition{IfNoneMatch: true}); the UID rule applies in the destination
-// calendar. It returns whether the destination was created.
-func (db *DB) MoveObject(owner, fromCal, fromName, toCal, toName string, keep bool, cond Condition) (bool, error) {
-	return false, errUnimplemented
-}
-
-// Changes returns, for the calendar, the latest change of each object name
-// after the sync token (empty token: every current object as an upsert), in
-// sequence order, at most limit of them (limit <= 0: all), the token to give
-// the client, and whether more changes remain. A token from another calendar
-// or an older epoch is ErrInvalidSyncToken.
-func (db *DB) Changes(owner, calendar, token string, limit int) ([]Change, string, bool, error) {
-	return nil, "", false, errUnimplemented
-}
-
-// PutObjects writes objects to a calendar in one transaction, idempotently by
-// UID: an object whose UID exists is replaced in place (keeping its name),
-// or counted as unchanged when its data is byte-identical.
-func (db *DB) PutObjects(owner, calendar string, objs []Object) (ImportResult, error) {
-	return ImportResult{}, errUnimplemented
-}
-
-// Check verifies the store's invariants and returns every violation found.
-func (db *DB) Check() []error { return []error{errUnimplemented} }
-
-// Backup writes a consistent copy of the database to w while it stays in use.
-func (db *DB) Backup(w io.Writer) (int64, error) { return 0, errUnimplemented }

@@ -47,6 +47,9 @@ var (
 	// ErrInvalidName reports a user, calendar or object name the store
 	// refuses (empty, too long, or containing '/' or control characters).
 	ErrInvalidName = errors.New("store: invalid name")
+	// ErrInvalidObject reports an object the store refuses to index: no UID
+	// or component, or a span that ends before it starts.
+	ErrInvalidObject = errors.New("store: invalid object")
 	// ErrLocked reports that another process holds the database file.
 	ErrLocked = errors.New("store: database is locked by another process")
 )
@@ -105,11 +108,11 @@ type Calendar struct {
 	DeadProps map[string]string
 
 	// Set by the store; ignored on create and update.
-	ID        string    // random, never reused; part of every sync token
-	SyncSeq   uint64    // sequence of the last change to the calendar's members
-	Created   time.Time // creation time
-	Modified  time.Time // last change to the calendar or its members
-	Objects   int       // number of objects in the calendar
+	ID       string    // random, never reused; part of every sync token
+	SyncSeq  uint64    // sequence of the last change to the calendar's members
+	Created  time.Time // creation time
+	Modified time.Time // last change to the calendar or its members
+	Objects  int       // number of objects in the calendar
 }
 
 // SyncToken returns the calendar's current sync token (RFC 6578), which also
