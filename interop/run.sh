@@ -145,6 +145,42 @@ for s in "${suites[@]}"; do
 	fi
 done
 
+# The server stops cleanly on SIGTERM, and the store it leaves behind keeps its
+# invariants after everything the clients did.
+echo
+echo "===== server shutdown and store check ====="
+if kill -0 "$server_pid" 2>/dev/null; then
+	kill -TERM "$server_pid"
+	rc=0
+	for _ in $(seq 1 100); do
+		kill -0 "$server_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$server_pid" 2>/dev/null; then
+		echo "FAIL  the server did not exit within 10s of SIGTERM"
+		total_fail=$((total_fail + 1))
+	else
+		wait "$server_pid" || rc=$?
+		server_pid=""
+		if [ "$rc" = 0 ]; then
+			echo "ok    the server exits 0 on SIGTERM"
+			total_pass=$((total_pass + 1))
+		else
+			echo "FAIL  the server exited $rc on SIGTERM, want 0"
+			total_fail=$((total_fail + 1))
+		fi
+	fi
+fi
+if [ -z "$server_pid" ]; then
+	if "$bin" check --data "$data"; then
+		echo "ok    calbolt check: the store's invariants hold"
+		total_pass=$((total_pass + 1))
+	else
+		echo "FAIL  calbolt check found violations"
+		total_fail=$((total_fail + 1))
+	fi
+fi
+
 echo
 [ "$total_fail" = 0 ] || dump_log
 echo "interop suites (${suites[*]}) took $((SECONDS - started))s"
