@@ -84,7 +84,13 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if he.cond != "" {
 		w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 		w.WriteHeader(he.status)
-		_, _ = w.Write([]byte(xmlHeader + "<d:error" + nsDecls + ">" + he.cond + "</d:error>\n"))
+		// RFC 4918 §16: DAV:error may carry more than the condition; a
+		// calbolt:message says in words what the condition means here.
+		msg := ""
+		if he.msg != "" {
+			msg = `<cb:message xmlns:cb="` + nsCalbolt + `">` + escape(he.msg) + `</cb:message>`
+		}
+		_, _ = w.Write([]byte(xmlHeader + "<d:error" + nsDecls + ">" + he.cond + msg + "</d:error>\n"))
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

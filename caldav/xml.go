@@ -18,6 +18,9 @@ const (
 	nsCalDAV = "urn:ietf:params:xml:ns:caldav"
 	nsCS     = "http://calendarserver.org/ns/"
 	nsApple  = "http://apple.com/ns/ical/"
+	// nsCalbolt holds calbolt's own elements, such as the human-readable
+	// message in an error body.
+	nsCalbolt = "urn:calbolt"
 )
 
 var nsPrefix = map[string]string{nsDAV: "d", nsCalDAV: "c", nsCS: "cs", nsApple: "ical"}
