@@ -1,15 +1,21 @@
-// Package auth stores passwords as slow salted hashes (argon2id) and
-// authenticates HTTP requests with Basic authentication (RFC 7617), putting
-// the authenticated user name in the request context.
+// Package auth authenticates calbolt's users. It stores passwords as salted
+// argon2id hashes (RFC 9106) in the PHC string format, still verifies bcrypt
+// hashes of imported accounts, and provides an HTTP middleware for the Basic
+// authentication scheme (RFC 7617) that puts the authenticated user name in
+// the request context, caches verified credentials so that clients sending
+// them on every request do not pay for argon2id each time, and throttles
+// clients that keep failing to log in.
+//
+// The package does not know the store: it declares the one method it needs,
+// UserLookup, which *store.DB satisfies.
 package auth
 
-import (
-	"context"
-	"net/http"
-)
+import "context"
 
-// UserLookup finds a user's stored password hash; it returns an error
-// wrapping a not-found sentinel for unknown users. *store.DB satisfies it.
+// UserLookup finds a user's stored password hash, as made by HashPassword.
+// It returns an error for unknown users (the store's wraps its not-found
+// sentinel); Middleware treats every error as a failed login. *store.DB
+// satisfies it.
 type UserLookup interface {
 	PasswordHash(name string) (string, error)
 }
@@ -21,16 +27,9 @@ func WithUser(ctx context.Context, name string) context.Context {
 	return context.WithValue(ctx, ctxKey{}, name)
 }
 
-// UserFromContext returns the authenticated user name in ctx.
+// UserFromContext returns the authenticated user name in ctx and whether
+// there is one.
 func UserFromContext(ctx context.Context) (string, bool) {
 	name, ok := ctx.Value(ctxKey{}).(string)
 	return name, ok && name != ""
 }
-
-// Middleware is a placeholder: not implemented yet.
-func Middleware(users UserLookup, opts *Options) func(http.Handler) http.Handler {
-	return func(h http.Handler) http.Handler { return h }
-}
-
-// Options configure Middleware.
-type Options struct{}

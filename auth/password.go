@@ -83,8 +83,9 @@ func HashPassword(password string) (string, error) {
 	return HashPasswordWith(password, DefaultParams())
 }
 
-// HashPasswordWith is HashPassword with explicit parameters, which must lie
-// within the bounds VerifyPassword accepts.
+// HashPasswordWith is HashPassword with explicit parameters. They must lie
+// within the bounds VerifyPassword accepts (MaxMemory, MaxTime, …);
+// otherwise the error wraps ErrInvalidHash.
 func HashPasswordWith(password string, p Params) (string, error) {
 	if password == "" {
 		return "", ErrEmptyPassword

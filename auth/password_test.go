@@ -47,6 +47,9 @@ func TestHashVerifyRoundTrip(t *testing.T) {
 }
 
 func TestHashPasswordFormat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("hashes with the 64 MiB default parameters")
+	}
 	h, err := HashPassword("secret")
 	if err != nil {
 		t.Fatalf("HashPassword error: %v", err)
@@ -62,9 +65,8 @@ func TestHashPasswordFormat(t *testing.T) {
 	if d.params != DefaultParams() {
 		t.Errorf("params = %+v, want %+v", d.params, DefaultParams())
 	}
-	if ok, err := VerifyPassword(h, "secret"); !ok || err != nil {
-		t.Errorf("VerifyPassword(HashPassword(secret), secret) = %v, %v, want true, nil", ok, err)
-	}
+	// Verification with these parameters is covered by the round trip
+	// tests with cheap ones; one 64 MiB hash is slow enough under -race.
 }
 
 func TestHashPasswordSalted(t *testing.T) {
