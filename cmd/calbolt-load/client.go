@@ -201,8 +201,13 @@ func (c *davClient) probe(ctx context.Context, method, path string, header map[s
 // snippet returns the start of a response body on one line, for error
 // messages.
 func snippet(b []byte) string {
-	const n = 300
+	const n = 240
 	s := string(b)
+	if strings.HasPrefix(s, "<?xml") {
+		if _, rest, ok := strings.Cut(s, "?>"); ok {
+			s = rest
+		}
+	}
 	if len(s) > n {
 		s = s[:n] + "…"
 	}

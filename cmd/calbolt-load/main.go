@@ -334,7 +334,7 @@ func runScenario(ctx context.Context, cfg *config, log *slog.Logger) (*report, e
 	rep.URL = cfg.url
 	rep.User = cfg.user
 	rep.Started = started.UTC().Truncate(time.Second)
-	rep.Elapsed = seconds(time.Since(started))
+	rep.Elapsed = seconds(time.Since(started).Seconds())
 	rep.fill(rec)
 	if mem != nil {
 		rep.ServerMemory = mem.stop()

@@ -13,7 +13,7 @@ import (
 )
 
 // maxErrorSamples is how many failure messages a report keeps.
-const maxErrorSamples = 20
+const maxErrorSamples = 10
 
 // recorder collects the outcome of every request, by kind. It is safe for
 // concurrent use.
