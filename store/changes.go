@@ -1,7 +1,9 @@
 package store
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -55,35 +57,13 @@ func (db *DB) Changes(owner, calendar, token string, limit int) ([]Change, strin
 				return fmt.Errorf("%w: token %q is older than the change log of calendar %q", ErrInvalidSyncToken, token, calendar)
 			}
 		}
-		cur := c.changes.Cursor()
-		k, v := cur.Seek(seqKey(after + 1))
 		if initial {
-			k, v = cur.First()
+			out, more, err = c.currentObjects(limit)
+		} else {
+			out, more, err = c.changesAfter(after, limit)
 		}
-		for ; k != nil; k, v = cur.Next() {
-			seq, kind, name, err := decodeChange(k, v)
-			if err != nil {
-				return fmt.Errorf("store: calendar %q: %w", calendar, err)
-			}
-			if initial && kind == ChangeKindDelete {
-				continue
-			}
-			if limit > 0 && len(out) == limit {
-				more = true
-				break
-			}
-			ch := Change{Name: name, Kind: kind, Seq: seq}
-			if kind == ChangeKindUpsert {
-				info, ok, err := c.lookup(name)
-				if err != nil {
-					return err
-				}
-				if !ok {
-					return fmt.Errorf("store: calendar %q: change %d names missing object %q", calendar, seq, name)
-				}
-				ch.ETag = info.etag
-			}
-			out = append(out, ch)
+		if err != nil {
+			return err
 		}
 		last := c.st.seq
 		if more {
@@ -96,4 +76,57 @@ func (db *DB) Changes(owner, calendar, token string, limit int) ([]Change, strin
 		return nil, "", false, err
 	}
 	return out, next, more, nil
+}
+
+// currentObjects returns every object as an upsert in seq order, at most
+// limit of them. Reading the info bucket in one pass and sorting is much
+// faster than a lookup per change-log entry; since every object's change
+// entry sits at its info seq, the result is the same.
+func (c *calTx) currentObjects(limit int) ([]Change, bool, error) {
+	out := make([]Change, 0, c.st.objects)
+	err := c.info.ForEach(func(k, v []byte) error {
+		info, err := decodeInfo(v)
+		if err != nil {
+			return fmt.Errorf("store: object %q in calendar %q: %w", k, c.name, err)
+		}
+		out = append(out, Change{Name: string(k), Kind: ChangeKindUpsert, ETag: info.etag, Seq: info.seq})
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	slices.SortFunc(out, func(a, b Change) int { return cmp.Compare(a.Seq, b.Seq) })
+	if limit > 0 && len(out) > limit {
+		return out[:limit:limit], true, nil
+	}
+	return out, false, nil
+}
+
+// changesAfter returns the change-log entries after seq in seq order, at
+// most limit of them, and whether more remain.
+func (c *calTx) changesAfter(after uint64, limit int) ([]Change, bool, error) {
+	var out []Change
+	cur := c.changes.Cursor()
+	for k, v := cur.Seek(seqKey(after + 1)); k != nil; k, v = cur.Next() {
+		seq, kind, name, err := decodeChange(k, v)
+		if err != nil {
+			return nil, false, fmt.Errorf("store: calendar %q: %w", c.name, err)
+		}
+		if limit > 0 && len(out) == limit {
+			return out, true, nil
+		}
+		ch := Change{Name: name, Kind: kind, Seq: seq}
+		if kind == ChangeKindUpsert {
+			info, ok, err := c.lookup(name)
+			if err != nil {
+				return nil, false, err
+			}
+			if !ok {
+				return nil, false, fmt.Errorf("store: calendar %q: change %d names missing object %q", c.name, seq, name)
+			}
+			ch.ETag = info.etag
+		}
+		out = append(out, ch)
+	}
+	return out, false, nil
 }

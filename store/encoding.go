@@ -255,27 +255,30 @@ func decodeInfo(b []byte) (objInfo, error) {
 		b = b[n:]
 		return v
 	}
-	str := func() (string, bool) {
-		l, n := binary.Uvarint(b)
-		if n <= 0 || uint64(len(b)-n) < l {
-			return "", false
-		}
-		s := string(b[n : n+int(l)])
-		b = b[n+int(l):]
-		return s, true
-	}
 	i.seq = uv()
 	i.modified = sv()
 	i.size = sv()
 	i.span.Start = sv()
 	i.span.End = sv()
-	var ok1, ok2, ok3 bool
-	i.etag, ok1 = str()
-	i.component, ok2 = str()
-	i.uid, ok3 = str()
-	if !ok1 || !ok2 || !ok3 || len(b) != 0 {
+	// The three strings share one allocation.
+	var bounds [3][2]int
+	rest := b
+	for k := range bounds {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || uint64(len(b)-n) < l {
+			return objInfo{}, errCorruptInfo
+		}
+		off := len(rest) - len(b) + n
+		bounds[k] = [2]int{off, off + int(l)}
+		b = b[n+int(l):]
+	}
+	if len(b) != 0 {
 		return objInfo{}, errCorruptInfo
 	}
+	all := string(rest)
+	i.etag = all[bounds[0][0]:bounds[0][1]]
+	i.component = all[bounds[1][0]:bounds[1][1]]
+	i.uid = all[bounds[2][0]:bounds[2][1]]
 	return i, nil
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -156,15 +157,14 @@ func (db *DB) ObjectsInRange(owner, calendar string, start, end int64) ([]Object
 		var names []string
 		cur := c.spans.Cursor()
 		for k, v := cur.First(); k != nil; k, v = cur.Next() {
-			s, e, name, err := decodeSpanEntry(k, v)
-			if err != nil {
-				return fmt.Errorf("store: calendar %q: %w", calendar, err)
+			if len(k) < 8 || len(v) != 8 {
+				return fmt.Errorf("store: calendar %q: corrupt span index entry", calendar)
 			}
-			if s >= end {
+			if unsortableInt(binary.BigEndian.Uint64(k)) >= end {
 				break // keys are ordered by start: nothing later can overlap
 			}
-			if e > start {
-				names = append(names, name)
+			if unsortableInt(binary.BigEndian.Uint64(v)) > start {
+				names = append(names, string(k[8:]))
 			}
 		}
 		objs, err = c.objectsWithData(names)
