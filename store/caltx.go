@@ -51,7 +51,7 @@ func openCal(cb *bolt.Bucket, name string) (*calTx, error) {
 	return c, nil
 }
 
-// record decodes the calendar's JSON properties.
+// calendar decodes the calendar's properties and adds its state.
 func (c *calTx) calendar() (Calendar, error) {
 	rec, err := decodeCalendarRecord(c.b.Get(keyCalMeta))
 	if err != nil {

@@ -643,9 +643,8 @@ func testDeleteObject(t *testing.T, open func(t *testing.T) *DB) {
 
 func testMoveObject(t *testing.T, open func(t *testing.T) *DB) {
 	type setup struct {
-		name string
-		cal  string
-		obj  Object
+		cal string
+		obj Object
 	}
 	tests := []struct {
 		name                   string

@@ -402,11 +402,11 @@ func decodeUser(b []byte) (User, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return User{}, fmt.Errorf("store: corrupt user record: %w", err)
 	}
-	return User{Name: r.Name, PasswordHash: r.PasswordHash, Email: r.Email, Created: r.Created}, nil
+	return User(r), nil
 }
 
 func encodeUser(u User) ([]byte, error) {
-	b, err := json.Marshal(userRecord{Name: u.Name, PasswordHash: u.PasswordHash, Email: u.Email, Created: u.Created})
+	b, err := json.Marshal(userRecord(u))
 	if err != nil {
 		return nil, fmt.Errorf("store: encode user: %w", err)
 	}

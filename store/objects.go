@@ -27,12 +27,12 @@ func (db *DB) PutObject(owner, calendar string, obj Object, cond Condition) (Obj
 		return Object{}, false, err
 	}
 	etag := etagOf(obj.Data)
-	t := now().UnixNano()
 	var (
 		info    objInfo
 		created bool
 	)
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		t := now().UnixNano() // under the writer lock, so times follow commit order
 		c, err := loadCal(tx, owner, calendar)
 		if err != nil {
 			return err
@@ -203,8 +203,8 @@ func (db *DB) ObjectByUID(owner, calendar, uid string) (string, error) {
 // ETag does not match cond.IfMatch (or that exists while cond.IfNoneMatch)
 // is ErrPreconditionFailed. The deletion enters the change log.
 func (db *DB) DeleteObject(owner, calendar, name string, cond Condition) error {
-	t := now().UnixNano()
 	return db.bolt.Update(func(tx *bolt.Tx) error {
+		t := now().UnixNano() // under the writer lock, so times follow commit order
 		c, err := loadCal(tx, owner, calendar)
 		if err != nil {
 			return err
@@ -243,9 +243,9 @@ func (db *DB) MoveObject(owner, fromCal, fromName, toCal, toName string, keep bo
 	if err := checkName("object", toName); err != nil {
 		return false, err
 	}
-	t := now().UnixNano()
 	var created bool
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		t := now().UnixNano() // under the writer lock, so times follow commit order
 		src, err := loadCal(tx, owner, fromCal)
 		if err != nil {
 			return err
@@ -319,9 +319,9 @@ func (db *DB) PutObjects(owner, calendar string, objs []Object) (ImportResult, e
 		}
 		etags[i] = etagOf(objs[i].Data)
 	}
-	t := now().UnixNano()
 	var res ImportResult
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		t := now().UnixNano() // under the writer lock, so times follow commit order
 		res = ImportResult{}
 		c, err := loadCal(tx, owner, calendar)
 		if err != nil {

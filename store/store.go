@@ -45,7 +45,8 @@ var (
 	// valid-sync-token).
 	ErrInvalidSyncToken = errors.New("store: invalid sync token")
 	// ErrInvalidName reports a user, calendar or object name the store
-	// refuses (empty, too long, or containing '/' or control characters).
+	// refuses (empty, too long, "." or "..", not UTF-8, or containing '/'
+	// or control characters; user names are limited to [A-Za-z0-9._@+-]).
 	ErrInvalidName = errors.New("store: invalid name")
 	// ErrInvalidObject reports an object the store refuses to index: no UID
 	// or component, or a span that ends before it starts.
