@@ -30,6 +30,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -284,6 +285,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 
 	rep, err := runScenario(ctx, cfg, log)
 	if rep != nil {
+		rep.Command = commandLine(args)
 		if werr := rep.write(stdout, cfg.jsonOut); werr != nil {
 			fmt.Fprintf(stderr, "calbolt-load: write report: %v\n", werr)
 			return exitFailed
@@ -298,6 +300,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return exitFailed
 	}
 	return exitOK
+}
+
+// commandLine quotes args back into the line that reproduces the run.
+func commandLine(args []string) string {
+	parts := []string{"calbolt-load"}
+	for _, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		parts = append(parts, a)
+	}
+	return strings.Join(parts, " ")
 }
 
 // runScenario runs cfg.scenario and returns its report. A report comes back
@@ -335,6 +349,7 @@ func runScenario(ctx context.Context, cfg *config, log *slog.Logger) (*report, e
 	rep.User = cfg.user
 	rep.Started = started.UTC().Truncate(time.Second)
 	rep.Elapsed = seconds(time.Since(started).Seconds())
+	rep.CPUs = runtime.NumCPU()
 	rep.fill(rec)
 	if mem != nil {
 		rep.ServerMemory = mem.stop()

@@ -190,6 +190,9 @@ func runMixed(ctx context.Context, cfg *config, c *davClient, log *slog.Logger) 
 	}
 	wg.Wait()
 	wall := time.Since(start)
+	for _, k := range []string{kindMixSyncInitial, kindMixSyncDelta, kindMixQuery, kindMixMultiget, kindMixFreeBusy, kindMixPut, kindMixDelete, kindMixCreate} {
+		c.rec.setWallIfSeen(k, wall)
+	}
 	rep.Rate = float64(c.rec.requestCount()-before) / wall.Seconds()
 	rep.Rate = float64(int(rep.Rate*10)) / 10
 

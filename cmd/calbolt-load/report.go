@@ -103,6 +103,15 @@ func (r *recorder) requestCount() int {
 	return n
 }
 
+// setWallIfSeen is setWall for a kind that may not have run at all.
+func (r *recorder) setWallIfSeen(kind string, d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if k := r.kinds[kind]; k != nil {
+		k.wall = d
+	}
+}
+
 func (r *recorder) errorCount() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -167,10 +176,12 @@ type memReport struct {
 
 // report is what a run prints.
 type report struct {
+	Command      string       `json:"command"`
 	Scenario     string       `json:"scenario"`
 	URL          string       `json:"url"`
 	User         string       `json:"user"`
 	Calendar     string       `json:"calendar"`
+	CPUs         int          `json:"cpus"` // of the machine the load ran on
 	Started      time.Time    `json:"started"`
 	Elapsed      seconds      `json:"elapsed_sec"`
 	Params       []param      `json:"params"`
@@ -284,7 +295,8 @@ func (rep *report) write(w io.Writer, asJSON bool) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "calbolt-load %s: %s as %s, calendar %s\n", rep.Scenario, rep.URL, rep.User, rep.Calendar)
-	fmt.Fprintf(&b, "started %s, took %s\n", rep.Started.Format(time.RFC3339), rep.Elapsed)
+	fmt.Fprintf(&b, "started %s, took %s, %d CPUs\n", rep.Started.Format(time.RFC3339), rep.Elapsed, rep.CPUs)
+	fmt.Fprintf(&b, "  %-16s %s\n", "command", rep.Command)
 	for _, p := range rep.Params {
 		fmt.Fprintf(&b, "  %-16s %s\n", p.Name, p.Value)
 	}
