@@ -13,19 +13,15 @@ import (
 	"time"
 )
 
-// Report rows of the mixed scenario.
+// Report rows of the mixed scenario only.
 const (
-	kindSeedPut        = "seed put"
-	kindMixSyncInitial = "sync initial"
-	kindMixSyncDelta   = "sync delta"
-	kindMixQuery       = "calendar-query"
-	kindMixMultiget    = "multiget"
-	kindMixFreeBusy    = "free-busy"
-	kindMixPut         = "put if-match"
-	kindMixDelete      = "delete if-match"
-	kindMixCreate      = "put create"
-	kindContentionPut  = "contention put"
-	kindContentionGet  = "contention get"
+	kindSeedPut       = "seed put"
+	kindMixQuery      = "calendar-query"
+	kindMixFreeBusy   = "free-busy"
+	kindMixDelete     = "delete if-match"
+	kindMixCreate     = "put create"
+	kindContentionPut = "contention put"
+	kindContentionGet = "contention get"
 )
 
 // The operations of the mix, in the order -mix lists them.
@@ -190,7 +186,7 @@ func runMixed(ctx context.Context, cfg *config, c *davClient, log *slog.Logger) 
 	}
 	wg.Wait()
 	wall := time.Since(start)
-	for _, k := range []string{kindMixSyncInitial, kindMixSyncDelta, kindMixQuery, kindMixMultiget, kindMixFreeBusy, kindMixPut, kindMixDelete, kindMixCreate} {
+	for _, k := range []string{kindSyncInitial, kindSyncDelta, kindMixQuery, kindMultiget, kindMixFreeBusy, kindPutIfMatch, kindMixDelete, kindMixCreate} {
 		c.rec.setWallIfSeen(k, wall)
 	}
 	rep.Rate = float64(c.rec.requestCount()-before) / wall.Seconds()
@@ -205,8 +201,8 @@ func runMixed(ctx context.Context, cfg *config, c *davClient, log *slog.Logger) 
 		}
 	}
 
-	reads := map[string]bool{kindMixSyncInitial: true, kindMixSyncDelta: true, kindMixQuery: true, kindMixMultiget: true, kindMixFreeBusy: true}
-	writes := map[string]bool{kindMixPut: true, kindMixDelete: true, kindMixCreate: true}
+	reads := map[string]bool{kindSyncInitial: true, kindSyncDelta: true, kindMixQuery: true, kindMultiget: true, kindMixFreeBusy: true}
+	writes := map[string]bool{kindPutIfMatch: true, kindMixDelete: true, kindMixCreate: true}
 	rep.extraRows = func(rec *recorder) []kindReport {
 		return []kindReport{
 			mergeRows(rec, "all reads", wall, func(k string) bool { return reads[k] }),
@@ -272,9 +268,9 @@ func (mc *mixClient) loop(ctx context.Context, mix weights, deadline time.Time) 
 }
 
 func (mc *mixClient) sync(ctx context.Context) {
-	kind := kindMixSyncDelta
+	kind := kindSyncDelta
 	if mc.token == "" {
-		kind = kindMixSyncInitial
+		kind = kindSyncInitial
 	}
 	_, token, err := mc.run.multistatus(ctx, kind, "REPORT", "", syncCollectionBody(mc.token))
 	if err != nil {
@@ -293,18 +289,18 @@ func (mc *mixClient) multiget(ctx context.Context) {
 	for j := range hrefs {
 		hrefs[j] = mc.run.objectPath(mc.rng.IntN(len(mc.run.specs)))
 	}
-	m, _, err := mc.run.multistatus(ctx, kindMixMultiget, "REPORT", "1", multigetBody(hrefs))
+	m, _, err := mc.run.multistatus(ctx, kindMultiget, "REPORT", "1", multigetBody(hrefs))
 	if err != nil {
 		return
 	}
 	// Other clients delete and re-create objects, so 404 is a fine answer.
 	for _, x := range m {
 		if x.status != http.StatusOK && x.status != http.StatusNotFound {
-			mc.run.c.rec.failf(kindMixMultiget, "%s: status %d in the multistatus", x.path, x.status)
+			mc.run.c.rec.failf(kindMultiget, "%s: status %d in the multistatus", x.path, x.status)
 		}
 	}
 	if len(m) != n {
-		mc.run.c.rec.failf(kindMixMultiget, "asked for %d hrefs, got %d responses", n, len(m))
+		mc.run.c.rec.failf(kindMultiget, "asked for %d hrefs, got %d responses", n, len(m))
 	}
 }
 
@@ -315,7 +311,7 @@ func (mc *mixClient) update(ctx context.Context) {
 		return
 	}
 	i := mc.alive[mc.rng.IntN(len(mc.alive))]
-	_ = mc.run.put(ctx, kindMixPut, i) // a failure is in the recorder
+	_ = mc.run.put(ctx, kindPutIfMatch, i) // a failure is in the recorder
 }
 
 // delete removes one of the client's objects with If-Match, keeping at
