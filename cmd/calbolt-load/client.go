@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -266,24 +267,10 @@ func freeBusyBody(start, end time.Time) []byte {
 <c:free-busy-query xmlns:c="urn:ietf:params:xml:ns:caldav"><c:time-range start="` + icalUTC(start) + `" end="` + icalUTC(end) + `"/></c:free-busy-query>`)
 }
 
+// xmlEscape escapes s for XML character data or an attribute value.
 func xmlEscape(s string) string {
 	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '&':
-			b.WriteString("&amp;")
-		case '"':
-			b.WriteString("&quot;")
-		case '\'':
-			b.WriteString("&apos;")
-		default:
-			b.WriteRune(r)
-		}
-	}
+	_ = xml.EscapeText(&b, []byte(s)) // a strings.Builder never fails
 	return b.String()
 }
 

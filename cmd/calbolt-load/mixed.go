@@ -307,7 +307,9 @@ func (mc *mixClient) multiget(ctx context.Context) {
 // update replaces one of the client's objects with If-Match.
 func (mc *mixClient) update(ctx context.Context) {
 	if len(mc.alive) == 0 {
-		mc.create(ctx)
+		if len(mc.dead) > 0 {
+			mc.create(ctx)
+		}
 		return
 	}
 	i := mc.alive[mc.rng.IntN(len(mc.alive))]
