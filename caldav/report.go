@@ -8,6 +8,7 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"github.com/calbolt/calbolt/internal/recur"
 	"github.com/calbolt/calbolt/store"
 )
 
@@ -122,7 +123,7 @@ func floatingZone(cal *store.Calendar) *time.Location {
 			continue
 		}
 		if id := c.Props.Get(ical.PropTimezoneID); id != nil {
-			if loc, err := time.LoadLocation(id.Value); err == nil { // TODO: recur.LoadLocation
+			if loc, err := recur.LoadLocation(id.Value, ic); err == nil {
 				return loc
 			}
 		}
