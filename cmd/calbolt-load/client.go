@@ -199,6 +199,25 @@ func (c *davClient) probe(ctx context.Context, method, path string, header map[s
 	return resp.StatusCode, err
 }
 
+// waitReady waits up to d for the server to answer any HTTP request on
+// /healthz, so a script can start the load right after the server.
+func (c *davClient) waitReady(ctx context.Context, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for {
+		_, err := c.probe(ctx, http.MethodGet, "/healthz", nil, nil)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || !time.Now().Before(deadline) {
+			return fmt.Errorf("server not reachable after %s (-wait): %w", d, err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 // snippet returns the start of a response body on one line, for error
 // messages.
 func snippet(b []byte) string {

@@ -18,7 +18,22 @@
 //     for a bounded time, then a contention phase in which every client
 //     writes the same object and exactly one may win each round.
 //
-// Run "calbolt-load -help" for the flags.
+// Run "calbolt-load -help" for the flags. A whole run, from a fresh data
+// directory (the server's request log is quiet at warn level, which keeps
+// it off the measurement):
+//
+//	go build -o bin/calbolt ./cmd/calbolt
+//	go build -o bin/calbolt-load ./cmd/calbolt-load
+//	d=$(mktemp -d)
+//	printf 'load-password\n' > "$d/pw"
+//	bin/calbolt user add alice --data "$d/data" < "$d/pw"
+//	bin/calbolt serve --addr 127.0.0.1:8008 --data "$d/data" --log-level warn &
+//	bin/calbolt-load -url http://127.0.0.1:8008 -user alice -password-file "$d/pw" \
+//	    -scenario issue2 -server-pid $!
+//	kill %1
+//
+// The load command waits up to -wait for the server to accept connections,
+// so it can start right after the server.
 package main
 
 import (
@@ -79,6 +94,7 @@ type config struct {
 	mix        weights
 	rounds     int
 	timeout    time.Duration
+	wait       time.Duration
 	seed       uint64
 	keep       bool
 	serverPID  int
@@ -176,6 +192,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (*c
 	fs.StringVar(&mix, "mix", cfg.mix.String(), "mixed: relative weights of the request kinds")
 	fs.IntVar(&cfg.rounds, "rounds", 20, "mixed: contention rounds (0 to skip the contention phase)")
 	fs.DurationVar(&cfg.timeout, "timeout", time.Minute, "timeout of one request")
+	fs.DurationVar(&cfg.wait, "wait", 10*time.Second, "how long to wait for the server to accept connections before giving up")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the generated events and of every random choice")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the calendar the run created instead of deleting it")
 	fs.IntVar(&cfg.serverPID, "server-pid", 0, "`PID` of the server process, if it runs on this machine: its resident memory is sampled and reported")
@@ -249,6 +266,9 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (*c
 	}
 	if cfg.timeout <= 0 {
 		return nil, fmt.Errorf("-timeout %s must be positive", cfg.timeout)
+	}
+	if cfg.wait < 0 || cfg.wait > 10*time.Minute {
+		return nil, fmt.Errorf("-wait %s out of range [0, 10m]", cfg.wait)
 	}
 
 	switch {
@@ -328,6 +348,9 @@ func runScenario(ctx context.Context, cfg *config, log *slog.Logger) (*report, e
 		return nil, err
 	}
 	defer c.close()
+	if err := c.waitReady(ctx, cfg.wait); err != nil {
+		return nil, err
+	}
 
 	var mem *memSampler
 	if cfg.serverPID > 0 {
