@@ -93,6 +93,8 @@ func (r *resolver) readComp(c *ical.Component, maxCount int) (*comp, error) {
 	}
 	if start != nil {
 		cp.start, cp.sched, cp.hasStart, cp.allDay = *start, true, true, start.date
+		r.dflt = start.loc
+		defer func() { r.dflt = nil }()
 	}
 	switch c.Name {
 	case ical.CompEvent, ical.CompToDo:
@@ -511,9 +513,24 @@ func (x *expander) stream(m *comp, from time.Time) (*stream, error) {
 			return nil, err
 		}
 		start := m.start
+		// DTSTART always counts as the first of COUNT instances (RFC 5545
+		// §3.3.10), even when it does not match the rule; rrule-go only
+		// counts what matches.
+		left, first := ru.opt.Count, true
 		s.add(func() (occ, bool) {
+			if ru.count && left <= 0 {
+				return occ{}, false
+			}
 			t, ok := next()
 			if !ok {
+				return occ{}, false
+			}
+			if first && !t.Equal(start.wall) {
+				left--
+			}
+			first = false
+			left--
+			if ru.count && left < 0 {
 				return occ{}, false
 			}
 			return occ{wall: t, abs: x.r.toAbs(t, start)}, true

@@ -18,6 +18,7 @@ type resolver struct {
 	cal      *ical.Calendar
 	floating *time.Location
 	locs     map[string]*time.Location
+	dflt     *time.Location // while reading a component with a zoned DTSTART: its zone
 }
 
 func newResolver(cal *ical.Calendar, opts *Options) *resolver {

@@ -120,6 +120,12 @@ func (r *resolver) parseTime(s, tzid string, wantDate bool) (timeVal, error) {
 		}
 		t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, loc)
 		return timeVal{abs: t.UTC(), wall: t, loc: loc}, nil
+	case r.dflt != nil:
+		// A floating value in a component whose DTSTART has a zone: read
+		// it in that zone, as clients mean it (RFC 5545 wants the same
+		// form as DTSTART anyway).
+		t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, r.dflt)
+		return timeVal{abs: t.UTC(), wall: t, loc: r.dflt}, nil
 	default:
 		wall := time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC)
 		abs := time.Date(y, time.Month(mo), d, h, mi, sec, 0, r.floating).UTC()

@@ -1,0 +1,199 @@
+package recur
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-ical"
+)
+
+// decodeLoose parses like the server's PUT path: a decoder panic is just
+// an unreadable body.
+func decodeLoose(s string) (cal *ical.Calendar) {
+	defer func() {
+		if recover() != nil {
+			cal = nil
+		}
+	}()
+	c, err := ical.NewDecoder(strings.NewReader(s)).Decode()
+	if err != nil {
+		return nil
+	}
+	return c
+}
+
+func FuzzExpand(f *testing.F) {
+	for _, s := range []string{
+		"BEGIN:VEVENT\r\nUID:1\r\nDTSTART:20260101T090000Z\r\nRRULE:FREQ=DAILY\r\nEND:VEVENT",
+		"BEGIN:VEVENT\r\nUID:1\r\nDTSTART;TZID=Europe/Berlin:20260101T090000\r\nDURATION:PT1H\r\nRRULE:FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20260301T000000Z\r\nEXDATE;TZID=Europe/Berlin:20260105T090000\r\nEND:VEVENT",
+		"BEGIN:VEVENT\r\nUID:1\r\nDTSTART;VALUE=DATE:20260101\r\nRDATE;VALUE=PERIOD:20260105T090000Z/PT2H\r\nEND:VEVENT",
+		"BEGIN:VEVENT\r\nUID:1\r\nDTSTART:20260101T090000Z\r\nRRULE:FREQ=SECONDLY;INTERVAL=2;BYSECOND=1\r\nEND:VEVENT",
+		"BEGIN:VEVENT\r\nUID:1\r\nDTSTART:20260101T000000Z\r\nRRULE:FREQ=HOURLY;INTERVAL=2;BYHOUR=1\r\nEND:VEVENT",
+		"BEGIN:VEVENT\r\nUID:1\r\nDTSTART:20260101T090000Z\r\nRRULE:FREQ=MONTHLY;BYDAY=-1FR;COUNT=-1\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:1\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:20260130T090000Z\r\nDTSTART:20260131T090000Z\r\nEND:VEVENT",
+		"BEGIN:VTODO\r\nUID:1\r\nDUE:20260101T090000Z\r\nRRULE:FREQ=YEARLY;BYWEEKNO=53;BYDAY=-1SU\r\nEND:VTODO",
+	} {
+		f.Add("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n" + s + "\r\nEND:VCALENDAR\r\n")
+	}
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "recur", "*.ics"))
+	for _, name := range files {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(string(b))
+		}
+	}
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	end := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, data string) {
+		cal := decodeLoose(data)
+		if cal == nil {
+			return
+		}
+		opts := &Options{MaxInstances: 500, Floating: time.UTC}
+		_ = Validate(cal, opts)
+		_, _, _, _ = Bounds(cal, opts)
+		ins, err := Expand(cal, start, end, opts)
+		if err != nil {
+			return
+		}
+		if len(ins) > opts.MaxInstances {
+			t.Fatalf("Expand returned %d instances, cap %d", len(ins), opts.MaxInstances)
+		}
+		for i, in := range ins {
+			if in.End.Before(in.Start) {
+				t.Fatalf("instance %d ends before it starts: %v", i, in)
+			}
+			if i > 0 && in.Start.Before(ins[i-1].Start) {
+				t.Fatalf("instances not sorted at %d", i)
+			}
+			if !Overlaps(in, start, end) {
+				t.Fatalf("instance %d outside the window: %v", i, in)
+			}
+		}
+	})
+}
+
+// naive generates the starts of a simple DAILY or WEEKLY rule by walking
+// the calendar day by day: the reference Expand is checked against.
+type naiveRule struct {
+	weekly   bool
+	interval int
+	byday    []time.Weekday
+	count    int
+	until    time.Time
+	start    time.Time // DTSTART, in its zone
+	exdates  []time.Time
+}
+
+func (r naiveRule) starts(limit time.Time) []time.Time {
+	var out []time.Time
+	loc := r.start.Location()
+	y, m, d := r.start.Date()
+	h, mi, s := r.start.Clock()
+	weekStart := func(t time.Time) int64 { // day number of the Monday of t's week
+		return dayNumber(t.Year(), t.Month(), t.Day()) - int64((int(t.Weekday())+6)%7)
+	}
+	day0 := dayNumber(y, m, d)
+	for i := 0; ; i++ {
+		t := time.Date(y, m, d+i, h, mi, s, 0, loc)
+		if !t.Before(limit) || (r.count > 0 && len(out) >= r.count) || (!r.until.IsZero() && t.After(r.until)) {
+			break
+		}
+		dn := dayNumber(t.Year(), t.Month(), t.Day())
+		var ok bool
+		if r.weekly {
+			days := r.byday
+			if len(days) == 0 {
+				days = []time.Weekday{r.start.Weekday()}
+			}
+			ok = (weekStart(t)-weekStart(r.start))/7%int64(r.interval) == 0 && slices.Contains(days, t.Weekday())
+		} else {
+			ok = (dn-day0)%int64(r.interval) == 0 && (len(r.byday) == 0 || slices.Contains(r.byday, t.Weekday()))
+		}
+		if i == 0 {
+			ok = true // DTSTART is always the first instance
+		}
+		if ok {
+			out = append(out, t)
+		}
+	}
+	var kept []time.Time
+	for _, t := range out {
+		if !slices.ContainsFunc(r.exdates, t.Equal) {
+			kept = append(kept, t.UTC())
+		}
+	}
+	return kept
+}
+
+func TestExpandAgainstNaive(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	zones := []string{"UTC", "Europe/Berlin", "America/New_York", "Australia/Sydney"}
+	dayNames := []string{"SU", "MO", "TU", "WE", "TH", "FR", "SA"}
+	for n := 0; n < 300; n++ {
+		loc := mustLoc(t, zones[rng.Intn(len(zones))])
+		start := time.Date(2024+rng.Intn(3), time.Month(1+rng.Intn(12)), 1+rng.Intn(28), rng.Intn(24), 15*rng.Intn(4), 0, 0, loc)
+		r := naiveRule{weekly: rng.Intn(2) == 0, interval: 1 + rng.Intn(3), start: start}
+		var parts []string
+		if r.weekly {
+			parts = append(parts, "FREQ=WEEKLY")
+		} else {
+			parts = append(parts, "FREQ=DAILY")
+		}
+		parts = append(parts, fmt.Sprintf("INTERVAL=%d", r.interval))
+		if rng.Intn(2) == 0 {
+			var names []string
+			for wd := time.Sunday; wd <= time.Saturday; wd++ {
+				if rng.Intn(3) == 0 {
+					r.byday = append(r.byday, wd)
+					names = append(names, dayNames[wd])
+				}
+			}
+			if len(names) > 0 {
+				parts = append(parts, "BYDAY="+strings.Join(names, ","))
+			} else {
+				r.byday = nil
+			}
+		}
+		switch rng.Intn(3) {
+		case 0:
+			r.count = 1 + rng.Intn(50)
+			parts = append(parts, fmt.Sprintf("COUNT=%d", r.count))
+		case 1:
+			r.until = start.AddDate(0, 0, rng.Intn(400)).UTC().Truncate(time.Hour)
+			parts = append(parts, "UNTIL="+r.until.Format("20060102T150405Z"))
+		}
+		all := r.starts(start.AddDate(5, 0, 0))
+		var ex []string
+		for _, t := range all {
+			if rng.Intn(10) == 0 && len(ex) < 5 {
+				ex = append(ex, t.Format("20060102T150405Z"))
+				r.exdates = append(r.exdates, t)
+			}
+		}
+		ics := fmt.Sprintf("BEGIN:VEVENT\nUID:x\nDTSTART;TZID=%s:%s\nDURATION:PT1H\nRRULE:%s\n", loc, start.Format("20060102T150405"), strings.Join(parts, ";"))
+		if len(ex) > 0 {
+			ics += "EXDATE:" + strings.Join(ex, ",") + "\n"
+		}
+		ics += "END:VEVENT"
+		ws := start.AddDate(0, 0, rng.Intn(700)-30).UTC().Truncate(time.Hour)
+		we := ws.Add(time.Duration(1+rng.Intn(60*24)) * time.Hour)
+		var want []string
+		for _, s := range r.starts(we.Add(time.Hour)) {
+			if s.Before(we) && s.Add(time.Hour).After(ws) {
+				want = append(want, s.Format("20060102T150405Z")+"/"+s.Add(time.Hour).Format("20060102T150405Z"))
+			}
+		}
+		ins, err := Expand(parse(t, ics), ws, we, nil)
+		if err != nil {
+			t.Fatalf("Expand(%s) = %v", ics, err)
+		}
+		if got := spans(ins); !slices.Equal(got, want) {
+			t.Fatalf("window %v–%v of\n%s\nExpand = %q\nnaive  = %q", ws, we, ics, got, want)
+		}
+	}
+}
