@@ -62,7 +62,7 @@ func matchCompFilterCollations(f *gocaldav.CompFilter, cal *ical.Calendar, opts 
 	if !strings.EqualFold(f.Name, ical.CompCalendar) || f.IsNotDefined {
 		return false, nil
 	}
-	return m.matchOne(f, cal.Component, nil)
+	return m.matchOne(f, cal.Component, nil, true)
 }
 
 type matcher struct {
@@ -75,34 +75,56 @@ func hasTimeRange(start, end time.Time) bool { return !start.IsZero() || !end.Is
 
 // matchComp evaluates f against the children of parent with its name.
 func (m *matcher) matchComp(f *gocaldav.CompFilter, parent *ical.Component) (bool, error) {
-	var found bool
+	var comps []*ical.Component
 	for _, c := range parent.Children {
-		if c == nil || !strings.EqualFold(c.Name, f.Name) {
-			continue
-		}
-		if f.IsNotDefined {
-			return false, nil
-		}
-		found = true
-		ok, err := m.matchOne(f, c, parent)
-		if err != nil || ok {
-			return ok, err
+		if c != nil && strings.EqualFold(c.Name, f.Name) {
+			comps = append(comps, c)
 		}
 	}
-	return f.IsNotDefined && !found, nil
+	if f.IsNotDefined || len(comps) == 0 {
+		return f.IsNotDefined && len(comps) == 0, nil
+	}
+	recurring := hasTimeRange(f.Start, f.End) && parent.Name == ical.CompCalendar &&
+		(comps[0].Name == ical.CompEvent || comps[0].Name == ical.CompToDo || comps[0].Name == ical.CompJournal)
+	if !recurring {
+		for _, c := range comps {
+			ok, err := m.matchOne(f, c, parent, true)
+			if err != nil || ok {
+				return ok, err
+			}
+		}
+		return false, nil
+	}
+	// Events, to-dos and journals: the other conditions first, then one
+	// walk over the instances of the components that passed them.
+	cands := map[*ical.Component]bool{}
+	for _, c := range comps {
+		ok, err := m.matchOne(f, c, parent, false)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			continue
+		}
+		if c.Name == ical.CompToDo && c.Props.Get(ical.PropDateTimeStart) == nil && c.Props.Get(ical.PropDue) == nil {
+			if ok, err := m.undatedTodoInRange(c, f.Start, f.End); err != nil || ok {
+				return ok, err
+			}
+			continue
+		}
+		cands[c] = true
+	}
+	if len(cands) == 0 {
+		return false, nil
+	}
+	return m.anyInstance(func(c *ical.Component) bool { return cands[c] }, f.Start, f.End)
 }
 
 // matchOne evaluates f's conditions on the component c (whose parent is
-// parent, nil for VCALENDAR).
-func (m *matcher) matchOne(f *gocaldav.CompFilter, c, parent *ical.Component) (bool, error) {
+// parent, nil for VCALENDAR), its time-range only if withRange.
+func (m *matcher) matchOne(f *gocaldav.CompFilter, c, parent *ical.Component, withRange bool) (bool, error) {
 	for i := range f.Props {
 		ok, err := m.matchProp(&f.Props[i], c)
-		if err != nil || !ok {
-			return false, err
-		}
-	}
-	if hasTimeRange(f.Start, f.End) {
-		ok, err := m.compInRange(c, parent, f.Start, f.End)
 		if err != nil || !ok {
 			return false, err
 		}
@@ -113,6 +135,9 @@ func (m *matcher) matchOne(f *gocaldav.CompFilter, c, parent *ical.Component) (b
 			return false, err
 		}
 	}
+	if withRange && hasTimeRange(f.Start, f.End) {
+		return m.compInRange(c, parent, f.Start, f.End)
+	}
 	return true, nil
 }
 
@@ -121,14 +146,6 @@ func (m *matcher) compInRange(c, parent *ical.Component, start, end time.Time) (
 	switch c.Name {
 	case ical.CompCalendar:
 		return m.anyInstance(nil, start, end)
-	case ical.CompEvent, ical.CompToDo, ical.CompJournal:
-		if parent == nil || parent.Name != ical.CompCalendar {
-			return false, nil
-		}
-		if c.Name == ical.CompToDo && c.Props.Get(ical.PropDateTimeStart) == nil && c.Props.Get(ical.PropDue) == nil {
-			return m.undatedTodoInRange(c, start, end)
-		}
-		return m.anyInstance(c, start, end)
 	case ical.CompFreeBusy:
 		return m.freeBusyInRange(c, start, end)
 	case ical.CompAlarm:
@@ -137,13 +154,11 @@ func (m *matcher) compInRange(c, parent *ical.Component, start, end time.Time) (
 	return false, nil
 }
 
-// anyInstance reports whether some instance defined by c (any component
-// when c is nil) overlaps the range.
-func (m *matcher) anyInstance(c *ical.Component, start, end time.Time) (bool, error) {
+// anyInstance reports whether some instance defined by a selected
+// component (any, when sel is nil) overlaps the range.
+func (m *matcher) anyInstance(sel func(*ical.Component) bool, start, end time.Time) (bool, error) {
 	opts := *m.opts
-	if c != nil {
-		opts.Select = func(x *ical.Component) bool { return x == c }
-	}
+	opts.Select = sel
 	found := false
 	err := recur.Each(m.cal, start, end, &opts, func(recur.Instance) bool {
 		found = true

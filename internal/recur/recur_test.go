@@ -310,7 +310,7 @@ func TestExpand(t *testing.T) {
 			name:  "vtodo undated has no instance",
 			ics:   "BEGIN:VTODO\nUID:1\nSUMMARY:x\nEND:VTODO",
 			start: "20250101T000000Z", end: "20270101T000000Z",
-			want:  nil,
+			want: nil,
 		},
 		{
 			name:  "vjournal date",

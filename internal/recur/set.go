@@ -165,8 +165,11 @@ func (r *resolver) readComp(c *ical.Component, maxCount int) (*comp, error) {
 	nex := 0
 	for _, p := range c.Props[ical.PropExceptionDates] {
 		vals, err := r.propValues(&p, MaxDates-nex)
+		if errors.Is(err, ErrTooManyInstances) {
+			return nil, fmt.Errorf("%w: more than %d EXDATE values", ErrInvalid, MaxDates)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+			return nil, err
 		}
 		nex += len(vals)
 		for _, v := range vals {
