@@ -197,3 +197,88 @@ func TestExpandAgainstNaive(t *testing.T) {
 		}
 	}
 }
+
+// TestFastForward checks that restarting a rule near the window (as Expand
+// does for rules without COUNT) yields what walking it from DTSTART does.
+func TestFastForward(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	zones := []string{"UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe"}
+	freqs := []string{"YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY", "MINUTELY"}
+	parts := map[string][]string{
+		"YEARLY":   {"BYMONTH=2,8", "BYWEEKNO=1,20,-1;BYDAY=MO", "BYYEARDAY=1,100,-1", "BYDAY=-1SU;BYMONTH=3,10", "BYMONTHDAY=29;BYMONTH=2", "BYDAY=20MO"},
+		"MONTHLY":  {"BYDAY=2TU", "BYMONTHDAY=-1", "BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", "BYMONTHDAY=31", "BYDAY=FR;BYMONTHDAY=13"},
+		"WEEKLY":   {"BYDAY=MO,TH", "BYDAY=SU;WKST=SU", "BYDAY=SA,SU;WKST=TU", "BYHOUR=8,17"},
+		"DAILY":    {"BYDAY=MO,FR", "BYMONTH=1,7", "BYHOUR=9,21;BYMINUTE=0,30", "BYMONTHDAY=1,15"},
+		"HOURLY":   {"BYHOUR=1,2,3", "BYDAY=SA", "BYMINUTE=0,30"},
+		"MINUTELY": {"BYHOUR=2", "BYMINUTE=0,15,30,45"},
+	}
+	for n := 0; n < 500; n++ {
+		loc := mustLoc(t, zones[rng.Intn(len(zones))])
+		freq := freqs[rng.Intn(len(freqs))]
+		interval := 1 + rng.Intn(4)
+		if freq == "MINUTELY" {
+			interval = 15 * (1 + rng.Intn(4))
+		}
+		rule := fmt.Sprintf("FREQ=%s;INTERVAL=%d", freq, interval)
+		if rng.Intn(3) > 0 {
+			p := parts[freq]
+			rule += ";" + p[rng.Intn(len(p))]
+		}
+		ws := time.Date(2020+rng.Intn(8), time.Month(1+rng.Intn(12)), 1+rng.Intn(28), rng.Intn(24), 0, 0, 0, time.UTC)
+		back := 20 * 365
+		if freq == "HOURLY" || freq == "MINUTELY" {
+			back = 400
+		}
+		d := ws.In(loc).AddDate(0, 0, -rng.Intn(back))
+		start := time.Date(d.Year(), d.Month(), d.Day(), rng.Intn(24), 15*rng.Intn(4), 0, 0, loc)
+		cal := parse(t, fmt.Sprintf("BEGIN:VEVENT\nUID:x\nDTSTART;TZID=%s:%s\nDURATION:PT10M\nRRULE:%s\nEND:VEVENT", loc, start.Format("20060102T150405"), rule))
+		if err := Validate(cal, nil); err != nil {
+			continue // an impossible combination
+		}
+		span := 3 * 24 * time.Hour
+		if freq == "YEARLY" || freq == "MONTHLY" {
+			span = 400 * 24 * time.Hour
+		}
+		we := ws.Add(span)
+		ins, err := Expand(cal, ws, we, nil)
+		if err != nil {
+			t.Fatalf("Expand(%s from %v) = %v", rule, start, err)
+		}
+		// The reference: rrule-go from DTSTART, no restart.
+		r := newResolver(cal, nil)
+		cp, err := r.readComp(cal.Children[0], DefaultMaxInstances)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ru := cp.rules[0]
+		next, err := ru.iterator(time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{}
+		if s := start.UTC(); s.Before(we) && s.Add(10*time.Minute).After(ws) {
+			want = append(want, s.Format("20060102T150405Z"))
+		}
+		for i := 0; i < 3_000_000; i++ {
+			v, ok := next()
+			if !ok || !v.Before(we) {
+				break
+			}
+			if v.Equal(start) {
+				continue
+			}
+			if v.Add(10 * time.Minute).After(ws) {
+				want = append(want, v.UTC().Format("20060102T150405Z"))
+			}
+		}
+		slices.Sort(want) // around a DST gap rrule-go's times come out of order
+		want = slices.Compact(want)
+		got := []string{}
+		for _, in := range ins {
+			got = append(got, in.Start.Format("20060102T150405Z"))
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("RRULE:%s from %v in [%v, %v):\nExpand %q\nwalk   %q", rule, start, ws, we, got, want)
+		}
+	}
+}

@@ -3,6 +3,8 @@ package recur
 import (
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -475,13 +477,17 @@ type stream struct {
 	rules  []bool // srcs[i] comes from an RRULE: it counts against the budget
 	heads  []occ
 	ok     []bool
-	last   time.Time
+	recent [8]int64 // the last starts returned
+	n      int
 	pulled int
 	budget int
 }
 
 func (x *expander) stream(m *comp, from time.Time) (*stream, error) {
 	s := &stream{budget: x.budget}
+	for i := range s.recent {
+		s.recent[i] = math.MinInt64
+	}
 	if len(m.rdates) > 0 {
 		rd := make([]occ, 0, len(m.rdates))
 		for i := range m.rdates {
@@ -574,10 +580,15 @@ func (s *stream) next() (occ, bool, error) {
 		}
 		o := s.heads[best]
 		s.fill(best)
-		if !s.last.IsZero() && !o.abs.After(s.last) {
-			continue // a duplicate (or, after a DST fold, an earlier repeat)
+		// Skip duplicates: the same start from two sources, or from one
+		// rule around a DST change (rrule-go's wall-clock times can then
+		// repeat, or come an hour out of order).
+		u := o.abs.Unix()
+		if slices.Contains(s.recent[:], u) {
+			continue
 		}
-		s.last = o.abs
+		s.recent[s.n%len(s.recent)] = u
+		s.n++
 		return o, true, nil
 	}
 }
