@@ -61,6 +61,7 @@ PASSWORD = "alice-tb-secret"  # calbolt wants at least 8 characters
 REALM = "calbolt"  # WWW-Authenticate: Basic realm="calbolt"
 CAL_ID = "calbolt"  # the calendar's id in Thunderbird's registry (cal_id in cache.sqlite)
 REFRESH_MINUTES = "0.2"  # a string pref: Thunderbird multiplies it by 60000 ms -> 12 s
+QUIET_SECONDS = 4.0
 
 DAV = "{DAV:}"
 CALDAV = "{urn:ietf:params:xml:ns:caldav}"
@@ -473,7 +474,7 @@ class Run:
         self.server_log = os.path.join(self.work, "server.log")
         self.tb_log = os.path.join(self.work, "thunderbird.log")
         for d in (self.data, self.profile, self.home):
-            os.makedirs(d)
+            os.makedirs(d, mode=0o700)
         self.server = None
         self.tb = None
         self.proxy = None
@@ -928,6 +929,13 @@ def scenario(run, c):
     c.check("1. cached titles and the weekly RRULE match what was PUT", seeded_right)
 
     # -- 2. server-side change --------------------------------------------------
+    # Let the start-up refreshes finish, so that the change is picked up by a
+    # refresh of the timer (refreshInterval) rather than one already under way.
+    def quiet():
+        ex = run.proxy.snapshot()
+        return ex and time.time() - ex[-1]["t"] >= QUIET_SECONDS
+    c.check(f"2. Thunderbird goes quiet after its first sync ({QUIET_SECONDS:.0f}s without a request)",
+            wait_for, "no request from Thunderbird for a while", quiet, 30, 0.2)
     first_sync_exchanges = len(run.proxy.snapshot())
     change_at = time.time()
     weekly2 = ics(WEEKLY_UID, "Weekly standup (moved)", "20261123T110000Z", "20261123T113000Z",
@@ -1103,8 +1111,10 @@ def scenario(run, c):
     c.check("4. the stored login was used (no repeated 401, no 403)", no_auth_failures)
 
     blocked = list(run.proxy.blocked)
-    print(f"      proxy refused {len(blocked)} outside connection attempt(s)"
-          + (f", e.g. {blocked[0][1]}" if blocked else ""), flush=True)
+    hosts = sorted({urllib.parse.urlsplit(w.split()[1] if "://" in w else "//" + w.split()[-1]).netloc
+                    for _, w in blocked if len(w.split()) > 1})
+    print(f"      the proxy refused {len(blocked)} outside request(s)"
+          + (f", to {', '.join(hosts)}" if hosts else ""), flush=True)
 
 
 if __name__ == "__main__":
