@@ -453,6 +453,22 @@ func TestSamples(t *testing.T) {
 			want: []string{"20211101T150000Z/20211101T153000Z", "20211206T150000Z/20211206T153000Z", "20220103T150000Z/20220103T153000Z", "20220207T150000Z/20220207T153000Z"},
 		},
 		{
+			// Brazil/East: an IANA alias, found before the object's
+			// outdated VTIMEZONE (Brazil dropped DST in 2019).
+			file: "caldavtester-timezones-4.ics", start: "20260101T000000Z", end: "20270101T000000Z",
+			want: []string{"20260402T150000Z/20260402T160000Z"},
+		},
+		{
+			// A DATE value with a (meaningless) TZID, and UNTIL in 7006.
+			file: "radicale-event_full_day_rrule_until_5000y.ics", start: "20260101T000000Z", end: "20260103T000000Z",
+			want: []string{"20260101T000000Z/20260102T000000Z", "20260102T000000Z/20260103T000000Z"},
+		},
+		{
+			// TZID "Mitteleuropäische Zeit " (trailing space), VTIMEZONE only.
+			file: "radicale-event_issue2172.ics", start: "20260101T000000Z", end: "20270101T000000Z",
+			want: []string{"20260701T150000Z/20260701T163000Z"},
+		},
+		{
 			file: "icalendar-issue_218_bad_tzid.ics", start: "20170101T000000Z", end: "20180101T000000Z",
 			want: []string{"20170228T120000Z/20170228T123000Z"},
 		},
