@@ -34,7 +34,6 @@ import base64
 import http.client
 import json
 import os
-import re
 import shutil
 import signal
 import socket
