@@ -555,8 +555,8 @@ def main():
     s("save_event / save_todo and GET them back", check_save_events)
     s("events() lists exactly the events", check_events_listing)
     w = check_search_window
-    s("search: weekly instances 01-13..01-27 (and the Berlin event at 09:00Z)",
-      w, utc(2030, 1, 13), utc(2030, 1, 27), ["weekly", "berlin"])
+    s("search: 01-13..01-27 holds weekly instances, the Berlin and the all-day event",
+      w, utc(2030, 1, 13), utc(2030, 1, 27), ["weekly", "berlin", "allday"])
     s("search: a window holding only the EXDATE'd instance matches nothing", w, utc(2030, 1, 27), utc(2030, 2, 1), [])
     s("search: after the last instance (COUNT=10) nothing", w, utc(2030, 3, 12), utc(2030, 4, 1), [])
     s("search: the weekly event's 10th instance (03-11)", w, utc(2030, 3, 11), utc(2030, 3, 12), ["weekly"])

@@ -28,7 +28,9 @@ EXPECTED = HERE / "litmus-expected-failures.txt"
 TESTS = os.environ.get("LITMUS_TESTS", "basic props")
 URL = urljoin(BASE_URL, "/dav/calendars/alice/")
 
-RESULT_RE = re.compile(r"^\s*(\d+)\.\s+(\w+?)\.*\s+(pass|FAIL|SKIPPED|WARNING)\b\s*(.*)$")
+RESULT_RE = re.compile(r"^\s*(\d+)\.\s+(\w+?)\.*\s+(pass|FAIL|SKIPPED|WARNING:)\s*(.*)$")
+# after a warning litmus prints the result on a line of its own: "    ...... pass (with 1 warning)"
+CONT_RE = re.compile(r"^\s+\.+\s+(pass|FAIL|SKIPPED|WARNING:)\s*(.*)$")
 SUITE_RE = re.compile(r"^-> running `(\w+)':")
 
 
@@ -47,8 +49,17 @@ def load_expected():
 
 
 def parse(text):
-    """Yields (test id, result, detail) for every test line of litmus output."""
-    suite = "?"
+    """Returns [(test id, result, detail)] for every test in litmus output and
+    {test id: [warning]}; result is pass, FAIL or SKIPPED."""
+    suite, current = "?", None
+    results, warnings = [], {}
+
+    def note(result, detail):
+        if result == "WARNING:":
+            warnings.setdefault(current, []).append(detail)
+        else:
+            results.append((current, result, detail))
+
     for raw in text.split("\n"):
         # litmus rewrites the line with \r before it prints the result
         line = raw.split("\r")[-1]
@@ -59,7 +70,13 @@ def parse(text):
         m = RESULT_RE.match(line)
         if m:
             num, name, result, detail = m.groups()
-            yield f"{suite}/{int(num):02d}.{name}", result, detail.strip()
+            current = f"{suite}/{int(num):02d}.{name}"
+            note(result, detail.strip())
+            continue
+        m = CONT_RE.match(line)
+        if m and current:
+            note(m.group(1), m.group(2).strip())
+    return results, warnings
 
 
 def main():
@@ -79,9 +96,10 @@ def main():
 
     passed = failed = skipped = 0
     unexpected_fail, unexpected_pass, seen = [], [], set()
-    for tid, result, detail in parse(text):
+    results, warnings = parse(text)
+    for tid, result, detail in results:
         seen.add(tid)
-        if result in ("pass", "WARNING"):
+        if result == "pass":
             passed += 1
             if tid in expected:
                 unexpected_pass.append(tid)
@@ -96,6 +114,9 @@ def main():
     if not seen:
         print("litmus printed no test results")
         failed += 1
+    for tid, ws in warnings.items():
+        for w in ws:
+            print(f"litmus warning    {tid}: {w}")
     for tid in unexpected_pass:
         print(f"UNEXPECTED PASS   {tid}: now passes; remove it from {EXPECTED.name}")
     for tid in sorted(set(expected) - seen):
