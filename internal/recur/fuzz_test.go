@@ -99,7 +99,7 @@ func (r naiveRule) starts(limit time.Time) []time.Time {
 	}
 	day0 := dayNumber(y, m, d)
 	for i := 0; ; i++ {
-		t := time.Date(y, m, d+i, h, mi, s, 0, loc)
+		t := earliest(time.Date(y, m, d+i, h, mi, s, 0, loc))
 		if !t.Before(limit) || (r.count > 0 && len(out) >= r.count) || (!r.until.IsZero() && t.After(r.until)) {
 			break
 		}
@@ -268,7 +268,7 @@ func TestFastForward(t *testing.T) {
 				continue
 			}
 			if v.Add(10 * time.Minute).After(ws) {
-				want = append(want, v.UTC().Format("20060102T150405Z"))
+				want = append(want, earliest(v).UTC().Format("20060102T150405Z"))
 			}
 		}
 		slices.Sort(want) // around a DST gap rrule-go's times come out of order

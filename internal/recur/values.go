@@ -118,13 +118,13 @@ func (r *resolver) parseTime(s, tzid string, wantDate bool) (timeVal, error) {
 		if err != nil {
 			return timeVal{}, err
 		}
-		t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, loc)
+		t := earliest(time.Date(y, time.Month(mo), d, h, mi, sec, 0, loc))
 		return timeVal{abs: t.UTC(), wall: t, loc: loc}, nil
 	case r.dflt != nil:
 		// A floating value in a component whose DTSTART has a zone: read
 		// it in that zone, as clients mean it (RFC 5545 wants the same
 		// form as DTSTART anyway).
-		t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, r.dflt)
+		t := earliest(time.Date(y, time.Month(mo), d, h, mi, sec, 0, r.dflt))
 		return timeVal{abs: t.UTC(), wall: t, loc: r.dflt}, nil
 	default:
 		wall := time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC)
@@ -137,9 +137,25 @@ func (r *resolver) parseTime(s, tzid string, wantDate bool) (timeVal, error) {
 // it) into an instant.
 func (r *resolver) toAbs(t time.Time, v timeVal) time.Time {
 	if v.loc != nil {
-		return t.UTC()
+		return earliest(t).UTC()
 	}
-	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, r.floating).UTC()
+	return earliest(time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, r.floating)).UTC()
+}
+
+// earliest returns the first of the two instants a wall-clock time names
+// in the repeated hour after a DST change (RFC 5545 §3.3.5 says the first
+// is meant); time.Date may pick either.
+func earliest(t time.Time) time.Time {
+	_, off := t.Zone()
+	_, before := t.Add(-3 * time.Hour).Zone()
+	if before <= off {
+		return t
+	}
+	alt := t.Add(-time.Duration(before-off) * time.Second)
+	if alt.Day() == t.Day() && alt.Hour() == t.Hour() && alt.Minute() == t.Minute() && alt.Second() == t.Second() {
+		return alt
+	}
+	return t
 }
 
 // toWall turns an instant into a wall-clock time of frame v.
