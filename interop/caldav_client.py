@@ -197,6 +197,16 @@ def check_principal():
     st["principal"] = p
 
 
+def check_root_href():
+    # python-caldav's discovery starts with PROPFIND Depth 0 on the URL it was
+    # given and looks for a response about that URL (it logs "path handling
+    # problem" otherwise); so do DAVx5 and others (RFC 4918 §9.1).
+    r = propfind(ALICE, "/", "<D:current-user-principal/>")
+    assert r.status_code == 207, f"PROPFIND / = {r.status_code}, want 207"
+    hrefs = sorted(responses(r.content)[0])
+    assert hrefs == ["/"], f"PROPFIND / Depth 0 answered for {hrefs}, want ['/']"
+
+
 def check_dav_header():
     c = require(st.get("client"), "client")
     assert c.check_dav_support(), "OPTIONS: no DAV header"
@@ -348,6 +358,17 @@ def check_object_by_uid():
         pass
     else:
         raise AssertionError("object_by_uid of an unknown UID found something")
+
+
+def check_multiget():
+    cal = require(st.get("cal"), "calendar")
+    objs = require(st.get("objs"), "objects")
+    urls = [objs["simple"].url, objs["todo-open"].url]
+    got = {path_of(o.url): o for o in cal.calendar_multiget(urls)}
+    want = {path_of(u) for u in urls}
+    assert set(got) == want, f"calendar-multiget = {sorted(got)}, want {sorted(want)}"
+    for o in got.values():
+        assert o.data and "BEGIN:VCALENDAR" in o.data, f"calendar-multiget: no calendar-data for {o.url}"
 
 
 # ---- sync tokens, edits, preconditions ---------------------------------------
@@ -544,6 +565,7 @@ def main():
     s("401 with a Basic challenge without or with wrong credentials", check_unauthenticated)
     s("/.well-known/caldav redirects", check_well_known)
     s("principal() discovered from the bare server URL", check_principal)
+    s("PROPFIND / answers for / itself", check_root_href)
     s("OPTIONS advertises calendar-access", check_dav_header)
     s("calendar-home-set", check_home_set)
     s("calendar-user-address-set has a mailto:", check_user_address_set)
@@ -570,6 +592,7 @@ def main():
     s("search(summary=...) is case-insensitive", check_search_summary)
     s("search(todo=True): pending vs completed (is-not-defined, negated text-match)", check_search_todos)
     s("object_by_uid", check_object_by_uid)
+    s("calendar_multiget", check_multiget)
     s("objects_by_sync_token(): initial sync lists everything", check_initial_sync)
     s("modify an event (save) changes data and ETag", check_modify)
     s("If-Match / If-None-Match: 412 on stale, 204 on current, 201 on new", check_conditional_put)
