@@ -540,6 +540,14 @@ func TestCalendarQueryTimeRange(t *testing.T) {
 		if got := hrefs(t, r.Body); len(got) != 1 || got[0] != personal+"dentist.ics" {
 			t.Fatalf("text-match DENTIST = %v, want dentist.ics", got)
 		}
+		octet := strings.Replace(body, "<c:text-match>", `<c:text-match collation="i;octet">`, 1)
+		r = s.Do(t, "alice", "REPORT", personal, octet, "Depth", "1")
+		wantStatus(t, r, http.StatusMultiStatus)
+		if got := hrefs(t, r.Body); len(got) != 0 {
+			t.Fatalf("text-match DENTIST with i;octet = %v, want nothing (case-sensitive)", got)
+		}
+		bad := strings.Replace(body, "<c:text-match>", `<c:text-match collation="i;klingon">`, 1)
+		wantCondition(t, s.Do(t, "alice", "REPORT", personal, bad, "Depth", "1"), http.StatusForbidden, nsCalDAV, "supported-collation")
 	})
 	t.Run("go-webdav client query", func(t *testing.T) {
 		c := s.Client(t, "alice")

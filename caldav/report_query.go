@@ -69,7 +69,10 @@ const (
 
 // filterBuilder converts the XML filter into go-webdav's query model,
 // validating it (RFC 4791 §9.7) and counting its nodes.
-type filterBuilder struct{ nodes int }
+type filterBuilder struct {
+	nodes      int
+	collations map[*gocaldav.TextMatch]string // go-webdav's TextMatch has no collation field
+}
 
 func (b *filterBuilder) count() error {
 	b.nodes++
@@ -114,7 +117,14 @@ func (b *filterBuilder) textMatch(tm *textMatchEl) (*gocaldav.TextMatch, error) 
 	if len(tm.Text) > maxTextMatchLen {
 		return nil, validFilter("text-match is too long")
 	}
-	return &gocaldav.TextMatch{Text: tm.Text, NegateCondition: tm.Negate == "yes"}, nil
+	m := &gocaldav.TextMatch{Text: tm.Text, NegateCondition: tm.Negate == "yes"}
+	if tm.Collation != "" {
+		if b.collations == nil {
+			b.collations = map[*gocaldav.TextMatch]string{}
+		}
+		b.collations[m] = tm.Collation
+	}
+	return m, nil
 }
 
 func (b *filterBuilder) comp(el *compFilterEl) (*gocaldav.CompFilter, error) {
@@ -255,7 +265,7 @@ func (h *handler) reportQuery(w http.ResponseWriter, r *http.Request, res resour
 			h.log.Warn("stored object does not parse", "user", res.user, "calendar", res.calendar, "object", o.Name, "err", err)
 			continue
 		}
-		ok, err := matchCompFilter(filter, ic, opts)
+		ok, err := matchCompFilterCollations(filter, ic, opts, b.collations)
 		if err != nil {
 			// One object the engine cannot read (say, an unknown TZID
 			// that slipped in before validation) must not fail the
