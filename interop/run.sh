@@ -48,6 +48,8 @@ dump_log() {
 	[ "$log_dumped" = 0 ] || return 0
 	log_dumped=1
 	if [ -s "$work/server.log" ]; then
+		echo "----- server log: warnings and errors -----"
+		grep -E 'level=(WARN|ERROR)' "$work/server.log" | tail -n 50 || true
 		echo "----- server log ($work/server.log, last 200 lines) -----"
 		tail -n 200 "$work/server.log"
 		echo "----- end of server log -----"

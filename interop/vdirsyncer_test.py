@@ -13,6 +13,7 @@ import os
 import subprocess
 import tempfile
 import uuid
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
@@ -133,8 +134,6 @@ def remote_hrefs(collection):
     """Maps the UID of every object in carol's collection to its href (PROPFIND Depth 1, then GET)."""
     r = http("PROPFIND", HOME_PATH + collection + "/", "", {"Depth": "1"})
     assert r.status_code == 207, f"PROPFIND {collection} = {r.status_code}"
-    import xml.etree.ElementTree as ET
-
     out = {}
     for resp in ET.fromstring(r.content).findall("{DAV:}response"):
         href = resp.findtext("{DAV:}href")
