@@ -63,6 +63,27 @@ password = "{CAROL[1]}"
 type = "filesystem"
 path = "{local}/"
 fileext = ".ics"
+
+# A one-way window: only January 2030's events (calendar-query with a time-range).
+[pair window]
+a = "carol_window_remote"
+b = "carol_window_local"
+collections = ["personal"]
+conflict_resolution = "a wins"
+
+[storage carol_window_remote]
+type = "caldav"
+url = "{BASE_URL}"
+username = "{CAROL[0]}"
+password = "{CAROL[1]}"
+item_types = ["VEVENT"]
+start_date = "datetime(2030, 1, 1)"
+end_date = "datetime(2030, 2, 1)"
+
+[storage carol_window_local]
+type = "filesystem"
+path = "{work}/window/"
+fileext = ".ics"
 """
     )
 
@@ -171,7 +192,7 @@ def check_discover():
 
 
 def check_initial_sync():
-    vdirsyncer("sync")
+    vdirsyncer("sync", "carol")
     st["synced"] = True
 
 
@@ -179,7 +200,7 @@ def check_local_create():
     require(st.get("synced"), "initial sync")
     u = uid("local")
     (local / "personal" / f"{u}.ics").write_text(ics(u, "made locally"))
-    vdirsyncer("sync")
+    vdirsyncer("sync", "carol")
     href, r = remote_get("personal", u)
     assert href, f"after sync the server has no object with UID {u}"
     assert "made locally" in r.text, "the uploaded object lost its SUMMARY"
@@ -192,7 +213,7 @@ def check_remote_create():
         r = http("PUT", f"{HOME_PATH}personal/{u}.ics", ics(u, f"made on the server ({name})"),
                  {"Content-Type": "text/calendar; charset=utf-8", "If-None-Match": "*"})
         assert r.status_code == 201, f"PUT {name} = {r.status_code}, want 201"
-    vdirsyncer("sync")
+    vdirsyncer("sync", "carol")
     for name in ("remote", "conflict"):
         f = local_file("personal", uid(name))
         assert f is not None, f"after sync no local file holds UID {uid(name)}"
@@ -200,7 +221,7 @@ def check_remote_create():
 
 def check_second_sync_quiet():
     require(st.get("synced"), "initial sync")
-    _, out = vdirsyncer("sync")
+    _, out = vdirsyncer("sync", "carol")
     assert quiet(out), f"a sync with nothing changed still transferred items (unstable ETags?):\n{out}"
 
 
@@ -213,7 +234,7 @@ def check_remote_edit():
     r = http("PUT", href, ics(u, "edited on the server"),
              {"Content-Type": "text/calendar; charset=utf-8", "If-Match": etag})
     assert r.status_code in (200, 204), f"PUT with If-Match = {r.status_code}, want 204"
-    vdirsyncer("sync")
+    vdirsyncer("sync", "carol")
     f = local_file("personal", u)
     assert f is not None and "edited on the server" in f.read_text(), "the server edit did not reach the local file"
 
@@ -223,7 +244,7 @@ def check_local_edit():
     f = local_file("personal", u)
     assert f is not None, "the locally made file is missing"
     f.write_text(ics(u, "edited locally"))
-    vdirsyncer("sync")
+    vdirsyncer("sync", "carol")
     href, r = remote_get("personal", u)
     assert href and "edited locally" in r.text, "the local edit did not reach the server"
 
@@ -234,7 +255,7 @@ def check_remote_delete():
     assert href, "the server-made object is missing"
     d = http("DELETE", href, None, {"If-Match": r.headers.get("ETag", "")})
     assert d.status_code in (200, 204), f"DELETE with If-Match = {d.status_code}, want 204"
-    vdirsyncer("sync")
+    vdirsyncer("sync", "carol")
     assert local_file("personal", u) is None, "the server delete did not remove the local file"
 
 
@@ -244,7 +265,7 @@ def check_local_delete():
     assert f is not None, "the locally made file is missing"
     href = remote_hrefs("personal").get(u)
     f.unlink()
-    vdirsyncer("sync")
+    vdirsyncer("sync", "carol")
     assert u not in remote_hrefs("personal"), "the local delete did not remove the object on the server"
     if href:
         r = http("GET", href)
@@ -262,7 +283,7 @@ def check_conflict():
              {"Content-Type": "text/calendar; charset=utf-8", "If-Match": r.headers.get("ETag", "")})
     assert p.status_code in (200, 204), f"server-side edit = {p.status_code}"
     # Without conflict_resolution vdirsyncer refuses and changes nothing.
-    code, out = vdirsyncer("sync", want_ok=False)
+    code, out = vdirsyncer("sync", "carol", want_ok=False)
     assert code != 0, f"a sync with both sides edited exited 0:\n{out}"
     assert "conflict" in out.lower() or "both" in out.lower(), f"no conflict reported:\n{out}"
     assert "conflict: local side" in f.read_text(), "the local side changed in a refused sync"
@@ -270,7 +291,7 @@ def check_conflict():
     assert "conflict: server side" in r.text, "the server side changed in a refused sync"
     # With "a wins" the server's version replaces the local one.
     write_config(conflict='conflict_resolution = "a wins"')
-    vdirsyncer("sync")
+    vdirsyncer("sync", "carol")
     f = local_file("personal", u)
     assert f is not None and "conflict: server side" in f.read_text(), "with 'a wins' the local file did not take the server's version"
     _, r = remote_get("personal", u)
@@ -283,13 +304,13 @@ def check_metasync():
             "<D:displayname>Carol from server</D:displayname></D:prop></D:set></D:propertyupdate>")
     r = http("PROPPATCH", HOME_PATH + "personal/", body, {"Content-Type": "application/xml; charset=utf-8"})
     assert r.status_code == 207, f"PROPPATCH displayname = {r.status_code}, want 207"
-    vdirsyncer("metasync")
+    vdirsyncer("metasync", "carol")
     name = local / "personal" / "displayname"
     assert name.is_file() and name.read_text().strip() == "Carol from server", (
         f"local displayname = {name.read_text().strip() if name.is_file() else None!r}, want 'Carol from server'"
     )
     name.write_text("Carol from disk")
-    vdirsyncer("metasync")
+    vdirsyncer("metasync", "carol")
     r = http("PROPFIND", HOME_PATH + "personal/",
              '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:displayname/></D:prop></D:propfind>',
              {"Depth": "0"})
@@ -307,9 +328,26 @@ def check_from_b():
     r = http("PROPFIND", f"{HOME_PATH}{coll}/", '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:resourcetype/></D:prop></D:propfind>', {"Depth": "0"})
     assert r.status_code == 207, f"PROPFIND on the calendar vdirsyncer created (extended MKCOL) = {r.status_code}"
     assert "calendar" in r.text, "the created collection is not a calendar"
-    vdirsyncer("sync")
+    vdirsyncer("sync", "carol")
     href, g = remote_get(coll, u)
     assert href and "in a calendar made locally" in g.text, "the event in the locally made calendar did not reach the server"
+
+
+def check_time_window():
+    ct = {"Content-Type": "text/calendar; charset=utf-8", "If-None-Match": "*"}
+    puts = {
+        "jan": ics(uid("jan"), "inside the window", "20300115T120000Z"),
+        "mar": ics(uid("mar"), "outside the window", "20300315T120000Z"),
+        "task": ics(uid("task"), "a task", "20300115T120000Z").replace("VEVENT", "VTODO").replace("DURATION:PT1H\r\n", ""),
+    }
+    for name, body in puts.items():
+        r = http("PUT", f"{HOME_PATH}personal/{uid(name)}.ics", body, ct)
+        assert r.status_code == 201, f"PUT {name} = {r.status_code}, want 201"
+    vdirsyncer("discover", "window", answer_yes=True)
+    vdirsyncer("sync", "window")
+    got = {n for n in puts if (work / "window" / "personal").is_dir() and any(
+        f"UID:{uid(n)}" in f.read_text() for f in (work / "window" / "personal").glob("*.ics"))}
+    assert got == {"jan"}, f"the January-2030 VEVENT window synced {sorted(got)}, want ['jan']"
 
 
 def main():
@@ -329,6 +367,7 @@ def main():
     s("metasync of displayname both ways (PROPFIND/PROPPATCH)", check_metasync)
     s("a local folder becomes a server calendar (extended MKCOL)", check_from_b)
     s("a final sync transfers nothing", check_second_sync_quiet)
+    s("start_date/end_date + item_types: only the window's events (calendar-query)", check_time_window)
     suite.finish()
 
 
