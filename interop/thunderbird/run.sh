@@ -9,7 +9,8 @@
 # "RESULT thunderbird passed=N failed=N" (the form interop/run.sh adds up) and
 # last "thunderbird: N passed, N failed"; exits non-zero if any check failed.
 #
-# Environment: CALBOLT_BIN=path skips the build; THUNDERBIRD_BIN (default
+# Environment: CALBOLT_BIN=path skips the build; PYTHON (default
+# /usr/bin/python3); THUNDERBIRD_BIN (default
 # /usr/lib/thunderbird/thunderbird-bin); TB_TIMEOUT (default 240 s, the limit
 # for the whole run); KEEP=1 keeps the temporary directory; TB_VERBOSE=1 also
 # prints the logs when everything passed.
@@ -18,8 +19,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 
+# Debian's interpreter, as interop/run.sh uses (only the standard library is
+# needed, sqlite3 included).
+PYTHON=${PYTHON:-/usr/bin/python3}
 missing=()
-command -v python3 >/dev/null || missing+=(python3)
+command -v "$PYTHON" >/dev/null || missing+=(python3)
 command -v curl >/dev/null || missing+=(curl)
 [ -x "${THUNDERBIRD_BIN:-/usr/lib/thunderbird/thunderbird-bin}" ] || missing+=(thunderbird)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -44,4 +48,4 @@ export PYTHONDONTWRITEBYTECODE=1
 # The script bounds every wait and the whole run (TB_TIMEOUT); this is the
 # backstop should Python itself hang.
 limit=$((${TB_TIMEOUT:-240} + 60))
-exec timeout -k 10 "$limit" python3 -u interop/thunderbird/tb_interop.py
+exec timeout --foreground -k 10 "$limit" "$PYTHON" -u interop/thunderbird/tb_interop.py

@@ -96,7 +96,7 @@ def resource_name(uid):
 
 
 class Timeout(Exception):
-    pass
+    """The run is cut short: the overall time limit, or SIGTERM."""
 
 
 class Pending(str):
@@ -824,7 +824,9 @@ def main():
     def on_alarm(signum, frame):
         raise Timeout(f"the whole test took longer than {TOTAL_TIMEOUT}s")
     signal.signal(signal.SIGALRM, on_alarm)
-    signal.signal(signal.SIGTERM, lambda s, f: sys.exit(143))
+    def on_term(signum, frame):
+        raise Timeout("terminated by SIGTERM")
+    signal.signal(signal.SIGTERM, on_term)
     signal.alarm(TOTAL_TIMEOUT)
     started = time.monotonic()
     run = Run()
@@ -832,7 +834,7 @@ def main():
     try:
         scenario(run, c)
     except Timeout as e:
-        c.fail("overall time limit", str(e))
+        c.fail("finished in time", str(e))
     except KeyboardInterrupt:
         c.fail("interrupted", "SIGINT")
     finally:
