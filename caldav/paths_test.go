@@ -62,3 +62,19 @@ func FuzzParsePath(f *testing.F) {
 		}
 	})
 }
+
+func TestEscape(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{`"abc"`, `&quot;abc&quot;`},
+		{"a&b<c>d", "a&amp;b&lt;c&gt;d"},
+		{"line1\r\nline2", "line1&#xD;\nline2"},
+		{"bell\x07", "bell\uFFFD"},
+		{"plain text", "plain text"},
+		{"it's", "it's"},
+	}
+	for _, tc := range cases {
+		if got := escape(tc.in); got != tc.want {
+			t.Errorf("escape(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

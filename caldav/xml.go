@@ -58,10 +58,51 @@ func element(n xml.Name, inner string) string {
 	return "<" + o + ">" + inner + "</" + c + ">"
 }
 
+// escape makes s safe as XML character data or a double-quoted attribute
+// value: like xml.EscapeText it writes CR as "&#xD;" (so CRLF line ends in
+// calendar-data survive the parser's newline normalisation) and replaces
+// characters XML cannot carry with U+FFFD, but it leaves apostrophes alone
+// and writes quotes as "&quot;", so ETags read naturally.
 func escape(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == '&' || r == '<' || r == '>' || r == '"' || r == '\r' || !isXMLChar(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
 	var b strings.Builder
-	_ = xml.EscapeText(&b, []byte(s))
+	b.Grow(len(s) + 16)
+	for _, r := range s {
+		switch {
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case r == '"':
+			b.WriteString("&quot;")
+		case r == '\r':
+			b.WriteString("&#xD;")
+		case !isXMLChar(r):
+			b.WriteRune('\uFFFD')
+		default:
+			b.WriteRune(r)
+		}
+	}
 	return b.String()
+}
+
+// isXMLChar reports whether r may appear in an XML document (XML 1.0 §2.2).
+func isXMLChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D ||
+		r >= 0x20 && r <= 0xD7FF ||
+		r >= 0xE000 && r <= 0xFFFD ||
+		r >= 0x10000 && r <= 0x10FFFF
 }
 
 func hrefXML(href string) string { return "<d:href>" + escape(href) + "</d:href>" }
