@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# interop/run.sh [pycaldav|vdirsyncer|litmus ...]
+# interop/run.sh [pycaldav|vdirsyncer|litmus|thunderbird ...]
 #
 # Builds bin/calbolt, starts it on a free loopback port with a throw-away data
 # directory and users alice, bob and carol (passwords alicesecret, bobsecret,
-# carolsecret), and drives it with third-party
-# clients from Debian's packages (`make interop-deps` installs them):
+# carolsecret), and drives it with third-party clients from Debian's packages
+# (`make interop-deps` installs the first three):
 #   pycaldav    interop/caldav_client.py   python3-caldav: discovery, MKCALENDAR,
 #               save/search/modify/delete, sync tokens, isolation (alice, bob)
 #   vdirsyncer  interop/vdirsyncer_test.py  two-way sync with a local folder (carol)
 #   litmus      interop/litmus_check.py    litmus basic+props against alice's
 #               calendar home, judged against interop/litmus-expected-failures.txt
-# With no argument all three run. The last line is "interop: N passed, N failed";
-# the exit status is non-zero if any check failed.
+#   thunderbird interop/thunderbird/run.sh  headless Thunderbird (opt-in: it needs
+#               the thunderbird package; see interop/thunderbird/README.md)
+# With no argument the first three run. The last line is
+# "interop: N passed, N failed"; the exit status is non-zero if any check failed.
 #
 # Environment: CALBOLT_BIN=path skips the build; PYTHON (default
 # /usr/bin/python3, the interpreter Debian's python3-caldav is installed for);
@@ -25,9 +27,9 @@ suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=("${all_suites[@]}")
 for s in "${suites[@]}"; do
 	case $s in
-	pycaldav | vdirsyncer | litmus) ;;
+	pycaldav | vdirsyncer | litmus | thunderbird) ;;
 	*)
-		echo "usage: interop/run.sh [pycaldav|vdirsyncer|litmus ...]" >&2
+		echo "usage: interop/run.sh [pycaldav|vdirsyncer|litmus|thunderbird ...]" >&2
 		exit 2
 		;;
 	esac
@@ -121,6 +123,8 @@ for s in "${suites[@]}"; do
 	pycaldav) cmd=("$PYTHON" interop/caldav_client.py) ;;
 	vdirsyncer) cmd=("$PYTHON" interop/vdirsyncer_test.py) ;;
 	litmus) cmd=("$PYTHON" interop/litmus_check.py) ;;
+	# Starts its own server from the same binary; needs Debian's thunderbird.
+	thunderbird) cmd=(env CALBOLT_BIN="$bin" PYTHON="$PYTHON" bash interop/thunderbird/run.sh) ;;
 	esac
 	rc=0
 	"${cmd[@]}" 2>&1 | tee "$out" || rc=$?
