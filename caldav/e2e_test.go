@@ -649,3 +649,40 @@ func sorted(s []string) []string {
 	slices.Sort(s)
 	return s
 }
+
+// TestCalendarQueryExpand checks CALDAV:expand (RFC 4791 §9.6.5): one
+// component per instance in the window, in UTC, with RECURRENCE-ID and no
+// recurrence properties.
+func TestCalendarQueryExpand(t *testing.T) {
+	s := caltest.New(t, "alice")
+	weekly := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:standup\r\nDTSTAMP:20260101T000000Z\r\n" +
+		"DTSTART;TZID=Europe/Berlin:20260302T090000\r\nDTEND;TZID=Europe/Berlin:20260302T093000\r\nSUMMARY:Standup\r\n" +
+		"RRULE:FREQ=WEEKLY;COUNT=10\r\nEXDATE;TZID=Europe/Berlin:20260316T090000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	wantStatus(t, put(t, s, "alice", personal+"standup.ics", weekly), http.StatusCreated)
+	body := `<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><c:calendar-data><c:expand start="20260301T000000Z" end="20260405T000000Z"/></c:calendar-data></d:prop>` +
+		`<c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:time-range start="20260301T000000Z" end="20260405T000000Z"/></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>`
+	r := s.Do(t, "alice", "REPORT", personal, body, "Depth", "1")
+	wantStatus(t, r, http.StatusMultiStatus)
+	ms := caltest.ParseMultistatus(t, r.Body)
+	if len(ms.Responses) != 1 {
+		t.Fatalf("expand query: %d responses, want 1", len(ms.Responses))
+	}
+	data, _ := ms.Responses[0].Prop(nsCalDAV, "calendar-data")
+	// Mondays 2, 9, 23, 30 March (16 March excluded); Berlin switches to
+	// summer time on 29 March, so the last one starts at 07:00 UTC.
+	want := []string{"RECURRENCE-ID:20260302T080000Z", "RECURRENCE-ID:20260309T080000Z",
+		"RECURRENCE-ID:20260323T080000Z", "DTSTART:20260330T070000Z"}
+	for _, w := range want {
+		if !strings.Contains(data.Text, w) {
+			t.Errorf("expanded data lacks %q:\n%s", w, data.Text)
+		}
+	}
+	if n := strings.Count(data.Text, "BEGIN:VEVENT"); n != 4 {
+		t.Errorf("expanded data has %d VEVENTs, want 4:\n%s", n, data.Text)
+	}
+	for _, gone := range []string{"RRULE", "EXDATE", "TZID"} {
+		if strings.Contains(data.Text, gone) {
+			t.Errorf("expanded data still has %s:\n%s", gone, data.Text)
+		}
+	}
+}
