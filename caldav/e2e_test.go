@@ -85,6 +85,9 @@ func TestDiscoveryFromBareURL(t *testing.T) {
 			r := propfind(t, s, "alice", path, "0", "<d:current-user-principal/>")
 			wantStatus(t, r, http.StatusMultiStatus)
 			ms := caltest.ParseMultistatus(t, r.Body)
+			if ms.Responses[0].Href != path {
+				t.Errorf("Depth 0 response names %q, want the request URI %q (RFC 4918 §9.1)", ms.Responses[0].Href, path)
+			}
 			p, ok := ms.Responses[0].Prop(nsDAV, "current-user-principal")
 			if !ok || len(p.Children) != 1 || p.Children[0].Text != "/dav/principals/alice/" {
 				t.Fatalf("current-user-principal = %+v, want href /dav/principals/alice/", p)
@@ -345,6 +348,15 @@ func TestMkcalendarAndProppatch(t *testing.T) {
 	})
 	t.Run("no calendar inside a calendar", func(t *testing.T) {
 		wantCondition(t, s.Do(t, "alice", "MKCALENDAR", work+"inner/", ""), http.StatusForbidden, nsCalDAV, "calendar-collection-location-ok")
+	})
+	t.Run("missing parent", func(t *testing.T) {
+		wantStatus(t, s.Do(t, "alice", "MKCOL", "/dav/calendars/alice/nonesuch/foo/", ""), http.StatusConflict)
+		wantStatus(t, s.Do(t, "alice", "MKCOL", work+"a/b/", ""), http.StatusConflict)
+		wantStatus(t, s.Do(t, "alice", "MKCALENDAR", "/dav/calendars/bob/x/", ""), http.StatusConflict)
+	})
+	t.Run("MKCOL with a body that is not XML", func(t *testing.T) {
+		wantStatus(t, s.Do(t, "alice", "MKCOL", "/dav/calendars/alice/weird/", "afafafaf", "Content-Type", "xzy-foo/bar-512"), http.StatusUnsupportedMediaType)
+		wantStatus(t, propfind(t, s, "alice", "/dav/calendars/alice/weird/", "0", "<d:displayname/>"), http.StatusNotFound)
 	})
 	t.Run("PROPPATCH sets and removes", func(t *testing.T) {
 		body := `<d:propertyupdate xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav" xmlns:x="urn:example"><d:set><d:prop><d:displayname>Work 2</d:displayname><x:dead>kept</x:dead></d:prop></d:set><d:remove><d:prop><c:calendar-description/></d:prop></d:remove></d:propertyupdate>`
@@ -632,6 +644,8 @@ func TestMethods(t *testing.T) {
 		t.Fatalf("REPORT free-busy-query = %d", r.StatusCode)
 	}
 	wantStatus(t, s.Do(t, "alice", "PROPFIND", personal, "<not-xml", "Depth", "0"), http.StatusBadRequest)
+	emptyPrefix := `<propfind xmlns="DAV:"><prop><bar:foo xmlns:bar=""/></prop></propfind>`
+	wantStatus(t, s.Do(t, "alice", "PROPFIND", personal, emptyPrefix, "Depth", "0"), http.StatusBadRequest)
 	deep := strings.Repeat("<d:prop xmlns:d=\"DAV:\">", 100) + strings.Repeat("</d:prop>", 100)
 	wantStatus(t, s.Do(t, "alice", "PROPFIND", personal, deep, "Depth", "0"), http.StatusRequestEntityTooLarge)
 	wantStatus(t, s.Do(t, "alice", "PROPFIND", personal, "", "Depth", "2"), http.StatusBadRequest)

@@ -3,6 +3,7 @@ package caldav
 import (
 	"encoding/xml"
 	"errors"
+	"mime"
 	"net/http"
 
 	"github.com/calbolt/calbolt/store"
@@ -25,16 +26,33 @@ var reservedCalendarNames = map[string]bool{"inbox": true, "outbox": true}
 // but calendars there.
 func (h *handler) serveMkcalendar(w http.ResponseWriter, r *http.Request, res resource) error {
 	mkcol := r.Method == "MKCOL"
+	// RFC 4918 §9.3: a body the server does not understand is 415, before
+	// anything else is looked at.
+	if ct := r.Header.Get("Content-Type"); ct != "" && r.ContentLength != 0 {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/xml" && mt != "text/xml") {
+			return errorf(http.StatusUnsupportedMediaType, r.Method+" takes an XML body")
+		}
+	}
+	noParent := errorf(http.StatusConflict, "the parent collection does not exist")
+	if res.kind == kindNone {
+		return noParent // RFC 4918 §9.3.1: missing intermediate collections
+	}
 	if err := h.access(r, res); err != nil {
-		if res.kind == kindCalendar {
+		if res.kind == kindCalendar || res.kind == kindObject {
 			// Another user's home: as if the parent did not exist.
-			return errorf(http.StatusConflict, "the calendar home does not exist")
+			return noParent
 		}
 		return err
 	}
 	switch res.kind {
 	case kindCalendar:
 	case kindObject:
+		if _, err := h.db.Calendar(res.user, res.calendar); err != nil {
+			if isNotFound(err) {
+				return noParent
+			}
+			return err
+		}
 		// RFC 4791 §4.2: calendar collections hold no collections.
 		return precondition(http.StatusForbidden, "c:calendar-collection-location-ok",
 			"calendars cannot be created inside a calendar")

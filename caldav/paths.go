@@ -9,7 +9,7 @@ import (
 // through /.well-known/caldav (RFC 6764) and DAV:current-user-principal
 // (RFC 5397):
 //
-//	/                                  root: current-user-principal
+//	/                                  server root: current-user-principal
 //	/dav/                              context path (well-known target)
 //	/dav/principals/<user>/            principal
 //	/dav/calendars/<user>/             calendar home
@@ -27,7 +27,8 @@ type kind int
 
 const (
 	kindNone       kind = iota // nothing lives here
-	kindRoot                   // "/" and "/dav/"
+	kindServerRoot             // "/"
+	kindRoot                   // "/dav/", the context path
 	kindPrincipals             // "/dav/principals/"
 	kindCalendars              // "/dav/calendars/"
 	kindPrincipal
@@ -74,7 +75,7 @@ func parsePath(escaped string) resource {
 	}
 	switch {
 	case len(segs) == 0:
-		return resource{kind: kindRoot}
+		return resource{kind: kindServerRoot}
 	case segs[0] != "dav":
 		return resource{}
 	case len(segs) == 1:
@@ -140,6 +141,8 @@ func objectHref(user, cal, obj string) string {
 // href returns the canonical, percent-encoded path of r.
 func (r resource) href() string {
 	switch r.kind {
+	case kindServerRoot:
+		return "/"
 	case kindRoot:
 		return contextPath
 	case kindPrincipals:
@@ -157,5 +160,3 @@ func (r resource) href() string {
 	}
 	return "/"
 }
-
-func (r resource) isCollection() bool { return r.kind != kindObject }

@@ -7,7 +7,7 @@ func TestParsePath(t *testing.T) {
 		in   string
 		want resource
 	}{
-		{"/", resource{kind: kindRoot}},
+		{"/", resource{kind: kindServerRoot}},
 		{"/dav", resource{kind: kindRoot}},
 		{"/dav/", resource{kind: kindRoot}},
 		{"/dav/principals/", resource{kind: kindPrincipals}},
@@ -24,6 +24,7 @@ func TestParsePath(t *testing.T) {
 		{"/dav/calendars/bob/%2e%2e/alice/", resource{kind: kindHome, user: "alice"}},
 		{"/dav/calendars/alice/./work/", resource{kind: kindCalendar, user: "alice", calendar: "work"}},
 		{"/../../dav/calendars/alice/", resource{kind: kindHome, user: "alice"}},
+		{"/..", resource{kind: kindServerRoot}},
 		{"/DAV/calendars/alice/", resource{}},
 		{"/dav/Calendars/alice/", resource{}},
 		{"/dav/calendars/alice/work/a.ics/extra", resource{}},

@@ -176,7 +176,7 @@ func (h *handler) load(r *http.Request, res resource, withData bool) (*target, e
 func (h *handler) members(r *http.Request, t *target, withData bool) ([]*target, error) {
 	user := userOf(r)
 	switch t.res.kind {
-	case kindRoot:
+	case kindServerRoot, kindRoot:
 		// The context path shows the user's own principal and home.
 		return []*target{
 			{res: resource{kind: kindPrincipals}},

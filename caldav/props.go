@@ -120,7 +120,7 @@ func (h *handler) prop(r *http.Request, t *target, n xml.Name) (string, bool) {
 	case pCurrentUserPrinc:
 		return v(hrefXML(principalHref(user)))
 	case pCurrentUserPriv:
-		if t.res.kind == kindRoot || t.res.kind == kindPrincipals || t.res.kind == kindCalendars {
+		if t.res.kind == kindServerRoot || t.res.kind == kindRoot || t.res.kind == kindPrincipals || t.res.kind == kindCalendars {
 			return v("<d:privilege><d:read/></d:privilege>")
 		}
 		return v(ownerPrivileges)
@@ -129,7 +129,7 @@ func (h *handler) prop(r *http.Request, t *target, n xml.Name) (string, bool) {
 	}
 
 	switch t.res.kind {
-	case kindRoot, kindPrincipals, kindCalendars:
+	case kindServerRoot, kindRoot, kindPrincipals, kindCalendars:
 		switch n {
 		case pResourceType:
 			return v("<d:collection/>")

@@ -119,9 +119,8 @@ type propstat struct {
 
 // msWriter streams a DAV:multistatus (RFC 4918 §13) response.
 type msWriter struct {
-	w   *bufio.Writer
-	n   int
-	err error
+	w *bufio.Writer
+	n int
 }
 
 func newMultistatus(w http.ResponseWriter) *msWriter {
@@ -192,8 +191,15 @@ func readXMLBody(r *http.Request) ([]byte, error) {
 		if err != nil {
 			return nil, errBadXML
 		}
-		switch tok.(type) {
+		switch t := tok.(type) {
 		case xml.StartElement:
+			// Namespaces in XML 1.0 §3: a prefix cannot be bound to the
+			// empty name; encoding/xml accepts it, RFC 4918 §8.2 does not.
+			for _, a := range t.Attr {
+				if a.Name.Space == "xmlns" && a.Value == "" {
+					return nil, errBadXML
+				}
+			}
 			depth++
 			elems++
 			if depth > maxXMLDepth || elems > maxXMLElements {
