@@ -10,15 +10,18 @@ BIN       ?= bin/calbolt
 FUZZTIME  ?= 5m
 # FUZZTIME_SHORT is how long `make fuzz-short` (part of `make test`) runs each.
 FUZZTIME_SHORT ?= 10s
-# SUITES restricts `make interop` to some of: pycaldav vdirsyncer litmus.
+# SUITES restricts `make interop` to some of: pycaldav vdirsyncer litmus thunderbird.
 SUITES    ?=
+# SCENARIO picks the calbolt-load scenario `make load` runs.
+SCENARIO  ?= issue2
+LOADFLAGS ?=
 # INTEROP_DEBS are the Debian packages the interop suites drive.
-INTEROP_DEBS := python3 python3-caldav python3-requests vdirsyncer litmus curl ca-certificates
+INTEROP_DEBS := python3 python3-caldav python3-requests vdirsyncer litmus thunderbird curl ca-certificates
 
 .DEFAULT_GOAL := help
 
 .PHONY: help run build test check fmt-check vet staticcheck unit fuzz-short fuzz bench \
-	interop-deps interop clean
+	load interop-deps interop clean
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | \
@@ -72,6 +75,9 @@ fuzz: ## run each fuzz target for FUZZTIME (5m; e.g. make fuzz FUZZTIME=30m)
 
 bench: ## run the benchmarks once (go test -run '^$' -bench . -benchmem ./...)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+load: ## calbolt-load against a fresh local server (SCENARIO=issue2|mixed, LOADFLAGS=...)
+	bash cmd/calbolt-load/run-local.sh $(SCENARIO) $(LOADFLAGS)
 
 interop-deps: ## install the Debian packages the interop suites use (needs root or sudo)
 	@missing=""; \

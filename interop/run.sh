@@ -10,9 +10,9 @@
 #   vdirsyncer  interop/vdirsyncer_test.py  two-way sync with a local folder (carol)
 #   litmus      interop/litmus_check.py    litmus basic+props against alice's
 #               calendar home, judged against interop/litmus-expected-failures.txt
-#   thunderbird interop/thunderbird/run.sh  headless Thunderbird (opt-in: it needs
+#   thunderbird interop/thunderbird/run.sh  headless Thunderbird (it needs
 #               the thunderbird package; see interop/thunderbird/README.md)
-# With no argument the first three run. The last line is
+# With no argument all four run. The last line is
 # "interop: N passed, N failed"; the exit status is non-zero if any check failed.
 #
 # Environment: CALBOLT_BIN=path skips the build; PYTHON (default
@@ -22,7 +22,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 root=$PWD
-all_suites=(pycaldav vdirsyncer litmus)
+all_suites=(pycaldav vdirsyncer litmus thunderbird)
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=("${all_suites[@]}")
 for s in "${suites[@]}"; do
