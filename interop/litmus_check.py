@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -88,7 +89,9 @@ def main():
         cmd = ["litmus", "-k", URL, "alice", "alicesecret"]
         print(f"TESTS='{TESTS}' {' '.join(cmd[:3])} alice ***", flush=True)
         # bytes, not text=True: universal newlines would turn litmus's \r into line breaks
-        p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+        # litmus writes debug.log and child.log into its working directory.
+        with tempfile.TemporaryDirectory(prefix="litmus-") as cwd:
+            p = subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
         text = p.stdout.decode(errors="replace")
     # Show litmus's own report, minus the progress half of each line.
     print("\n".join(line.split("\r")[-1] for line in text.split("\n")))
