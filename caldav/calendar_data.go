@@ -91,6 +91,9 @@ func parseObject(body []byte, cal *store.Calendar) (*calendarObject, error) {
 	}
 	obj := &calendarObject{cal: ic}
 	repaired := false
+	// RFC 5545 §3.8.4.4: UID and RECURRENCE-ID identify one component, so
+	// one master and at most one override per recurrence id.
+	recurrenceIDs := map[string]bool{}
 	for _, c := range ic.Children {
 		if c.Name == ical.CompTimezone {
 			continue
@@ -117,6 +120,17 @@ func parseObject(body []byte, cal *store.Calendar) (*calendarObject, error) {
 		} else if obj.uid != uid.Value {
 			return nil, invalidObject("components with different UIDs belong in separate resources")
 		}
+		rid := ""
+		if p := c.Props.Get(ical.PropRecurrenceID); p != nil {
+			rid = "RECURRENCE-ID " + p.Params.Get(ical.ParamTimezoneID) + " " + strings.TrimSpace(p.Value)
+		}
+		if recurrenceIDs[rid] {
+			if rid == "" {
+				return nil, invalidObject("two %s components with UID %s and no RECURRENCE-ID", c.Name, obj.uid)
+			}
+			return nil, invalidObject("two overrides of UID %s with the same RECURRENCE-ID", obj.uid)
+		}
+		recurrenceIDs[rid] = true
 		if c.Name == ical.CompEvent && c.Props.Get(ical.PropDateTimeStart) == nil {
 			return nil, invalidData("VEVENT without DTSTART")
 		}

@@ -1,6 +1,9 @@
 package caldav
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // serveDelete deletes an object (honouring If-Match inside the store's
 // transaction) or a whole calendar with everything in it.
@@ -25,8 +28,9 @@ func (h *handler) serveDelete(w http.ResponseWriter, r *http.Request, res resour
 			return err
 		}
 	case kindCalendar:
-		if r.Header.Get("If-Match") != "" {
-			// Calendars carry no ETag; RFC 7232 §3.1 says If-Match then fails.
+		if im := strings.TrimSpace(r.Header.Get("If-Match")); im != "" && im != "*" {
+			// Calendars carry no ETag, so only "*" (any current
+			// representation) can match (RFC 7232 §3.1).
 			if _, err := h.db.Calendar(res.user, res.calendar); err != nil {
 				return err
 			}

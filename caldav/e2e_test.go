@@ -1,7 +1,10 @@
 package caldav_test
 
 import (
+	"bufio"
+	"encoding/base64"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -699,4 +702,101 @@ func TestCalendarQueryExpand(t *testing.T) {
 			t.Errorf("expanded data still has %s:\n%s", gone, data.Text)
 		}
 	}
+}
+
+// TestReviewFindings pins the fixes of a code review: each case failed
+// before.
+func TestReviewFindings(t *testing.T) {
+	s := caltest.New(t, "alice")
+	ev := event("r1", "x", "20260310T120000Z", "20260310T130000Z")
+	wantStatus(t, put(t, s, "alice", personal+"r1.ics", ev), http.StatusCreated)
+	wantStatus(t, s.Do(t, "alice", "MKCALENDAR", "/dav/calendars/alice/work/", ""), http.StatusCreated)
+
+	t.Run("dead property value keeps its namespaces", func(t *testing.T) {
+		body := `<D:propertyupdate xmlns:D="DAV:" xmlns:Z="http://example.com/ns"><D:set><D:prop><Z:Author><Z:Name>Jim</Z:Name></Z:Author></D:prop></D:set></D:propertyupdate>`
+		wantStatus(t, s.Do(t, "alice", "PROPPATCH", personal, body), http.StatusMultiStatus)
+		r := propfind(t, s, "alice", personal, "0", `<z:Author xmlns:z="http://example.com/ns"/>`)
+		p, ok := caltest.ParseMultistatus(t, r.Body).Responses[0].Prop("http://example.com/ns", "Author")
+		if !ok || len(p.Children) != 1 || p.Children[0].XMLName.Space != "http://example.com/ns" || p.Children[0].Text != "Jim" {
+			t.Fatalf("Author = %+v, want a Name child in http://example.com/ns holding Jim\n%s", p, r.Body)
+		}
+	})
+	t.Run("dead property namespace with a brace", func(t *testing.T) {
+		body := `<d:propertyupdate xmlns:d="DAV:" xmlns:z="urn:a}b"><d:set><d:prop><z:foo>v</z:foo></d:prop></d:set></d:propertyupdate>`
+		wantStatus(t, s.Do(t, "alice", "PROPPATCH", personal, body), http.StatusMultiStatus)
+		r := s.Do(t, "alice", "PROPFIND", personal, "", "Depth", "0")
+		if p, ok := caltest.ParseMultistatus(t, r.Body).Responses[0].Prop("urn:a}b", "foo"); !ok || p.Text != "v" {
+			t.Fatalf("allprop lacks {urn:a}b}foo = v:\n%s", r.Body)
+		}
+	})
+	t.Run("dead property names are bounded", func(t *testing.T) {
+		body := `<d:propertyupdate xmlns:d="DAV:"><d:set><d:prop><foo xmlns="urn:` + strings.Repeat("a", 8000) + `">x</foo></d:prop></d:set></d:propertyupdate>`
+		r := s.Do(t, "alice", "PROPPATCH", personal, body)
+		wantStatus(t, r, http.StatusMultiStatus)
+		if !strings.Contains(r.Body, " 507 ") {
+			t.Fatalf("an 8 KB property name was stored:\n%.300s", r.Body)
+		}
+	})
+	t.Run("MOVE honours If-Match on the source", func(t *testing.T) {
+		r := s.Do(t, "alice", "MOVE", personal+"r1.ics", "", "Destination", "/dav/calendars/alice/work/r1.ics", "If-Match", `"nope"`)
+		wantStatus(t, r, http.StatusPreconditionFailed)
+		wantStatus(t, s.Do(t, "alice", http.MethodGet, personal+"r1.ics", ""), http.StatusOK)
+		wantStatus(t, s.Do(t, "alice", http.MethodGet, "/dav/calendars/alice/work/r1.ics", ""), http.StatusNotFound)
+	})
+	t.Run("Destination on another server", func(t *testing.T) {
+		r := s.Do(t, "alice", "COPY", personal+"r1.ics", "", "Destination", "http://elsewhere.example/dav/calendars/alice/work/r1.ics")
+		wantStatus(t, r, http.StatusBadGateway)
+	})
+	t.Run("GET with a failing If-Match", func(t *testing.T) {
+		wantStatus(t, s.Do(t, "alice", http.MethodGet, personal+"r1.ics", "", "If-Match", `"nope"`), http.StatusPreconditionFailed)
+	})
+	t.Run("duplicate components of one UID", func(t *testing.T) {
+		twoMasters := strings.Replace(ev, "END:VCALENDAR", "BEGIN:VEVENT\r\nUID:r1\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260311T120000Z\r\nEND:VEVENT\r\nEND:VCALENDAR", 1)
+		wantCondition(t, put(t, s, "alice", personal+"dup.ics", strings.Replace(twoMasters, "UID:r1", "UID:dup", -1)), http.StatusForbidden, nsCalDAV, "valid-calendar-object-resource")
+		override := "BEGIN:VEVENT\r\nUID:rr\r\nDTSTAMP:20260101T000000Z\r\nRECURRENCE-ID:20260317T120000Z\r\nDTSTART:20260317T150000Z\r\nEND:VEVENT\r\n"
+		twoOverrides := strings.Replace(event("rr", "x", "20260310T120000Z", "20260310T130000Z", "RRULE:FREQ=WEEKLY;COUNT=3"), "END:VCALENDAR", override+override+"END:VCALENDAR", 1)
+		wantCondition(t, put(t, s, "alice", personal+"rr.ics", twoOverrides), http.StatusForbidden, nsCalDAV, "valid-calendar-object-resource")
+	})
+	t.Run("expand keeps a to-do's DUE per instance", func(t *testing.T) {
+		task := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VTODO\r\nUID:chore\r\nDTSTAMP:20260101T000000Z\r\n" +
+			"DTSTART:20260105T090000Z\r\nDUE:20260105T100000Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\nSUMMARY:Chore\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
+		wantStatus(t, put(t, s, "alice", personal+"chore.ics", task), http.StatusCreated)
+		body := `<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><c:calendar-data><c:expand start="20260101T000000Z" end="20260110T000000Z"/></c:calendar-data></d:prop>` +
+			`<c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VTODO"/></c:comp-filter></c:filter></c:calendar-query>`
+		r := s.Do(t, "alice", "REPORT", personal, body, "Depth", "1")
+		wantStatus(t, r, http.StatusMultiStatus)
+		data, _ := caltest.ParseMultistatus(t, r.Body).Responses[0].Prop(nsCalDAV, "calendar-data")
+		for _, due := range []string{"DUE:20260105T100000Z", "DUE:20260106T100000Z", "DUE:20260107T100000Z"} {
+			if !strings.Contains(data.Text, due) {
+				t.Errorf("expanded to-do lacks %s:\n%s", due, data.Text)
+			}
+		}
+	})
+	t.Run("DELETE a calendar with If-Match: *", func(t *testing.T) {
+		wantStatus(t, s.Do(t, "alice", http.MethodDelete, "/dav/calendars/alice/work/", "", "If-Match", "*"), http.StatusNoContent)
+	})
+	t.Run("empty prop request still answers a propstat", func(t *testing.T) {
+		r := s.Do(t, "alice", "PROPFIND", personal, `<d:propfind xmlns:d="DAV:"><d:prop/></d:propfind>`, "Depth", "0")
+		wantStatus(t, r, http.StatusMultiStatus)
+		if resp := caltest.ParseMultistatus(t, r.Body).Responses[0]; len(resp.Propstats) == 0 && resp.Status == "" {
+			t.Fatalf("response without propstat or status (RFC 4918 §14.24):\n%s", r.Body)
+		}
+	})
+	t.Run("malformed chunked body is the client's fault", func(t *testing.T) {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		auth := base64.StdEncoding.EncodeToString([]byte("alice:" + caltest.Password("alice")))
+		fmt.Fprintf(conn, "PROPFIND %s HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\nDepth: 0\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nnot a chunk\r\n", personal, auth)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("PROPFIND with a malformed chunk = %d, want 400", resp.StatusCode)
+		}
+	})
 }

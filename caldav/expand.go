@@ -27,23 +27,33 @@ func expandData(data []byte, dr dataRequest, floating *time.Location) []byte {
 		out.Props[name] = props
 	}
 	for _, in := range insts {
-		c := ical.NewComponent(in.Component.Name)
-		for name, props := range in.Component.Props {
+		src := in.Component
+		c := ical.NewComponent(src.Name)
+		for name, props := range src.Props {
 			switch name {
 			case ical.PropRecurrenceRule, ical.PropRecurrenceDates, ical.PropExceptionDates,
-				ical.PropDateTimeStart, ical.PropDateTimeEnd, ical.PropDuration, ical.PropRecurrenceID:
+				ical.PropDateTimeStart, ical.PropDateTimeEnd, ical.PropDue, ical.PropRecurrenceID:
 				continue
 			}
-			c.Props[name] = props
+			c.Props[name] = props // DURATION stays as it was
 		}
-		c.Children = in.Component.Children
-		allDay := isDate(in.Component.Props.Get(ical.PropDateTimeStart))
-		setTime(c, ical.PropDateTimeStart, in.Start, allDay, floating)
-		if in.Component.Name == ical.CompEvent {
-			setTime(c, ical.PropDateTimeEnd, in.End, allDay, floating)
+		c.Children = src.Children
+		if in.HasStart {
+			setTime(c, ical.PropDateTimeStart, in.Start, in.AllDay, floating)
+		}
+		// The instance's end in the form the component gave it: DTEND for
+		// an event, DUE for a to-do, or its DURATION (kept above).
+		switch {
+		case src.Props.Get(ical.PropDateTimeEnd) != nil:
+			setTime(c, ical.PropDateTimeEnd, in.End, in.AllDay, floating)
+		case src.Props.Get(ical.PropDue) != nil:
+			setTime(c, ical.PropDue, in.End, in.AllDay, floating)
+		case in.HasEnd && src.Name == ical.CompEvent && src.Props.Get(ical.PropDuration) == nil:
+			// An RDATE PERIOD gave this instance its own end.
+			setTime(c, ical.PropDateTimeEnd, in.End, in.AllDay, floating)
 		}
 		if !in.RecurrenceID.IsZero() {
-			setTime(c, ical.PropRecurrenceID, in.RecurrenceID, allDay, floating)
+			setTime(c, ical.PropRecurrenceID, in.RecurrenceID, in.AllDay, floating)
 		}
 		out.Children = append(out.Children, c)
 	}
@@ -55,10 +65,6 @@ func expandData(data []byte, dr dataRequest, floating *time.Location) []byte {
 		return data
 	}
 	return buf.Bytes()
-}
-
-func isDate(p *ical.Prop) bool {
-	return p != nil && p.ValueType() == ical.ValueDate
 }
 
 func setTime(c *ical.Component, name string, t time.Time, allDay bool, floating *time.Location) {

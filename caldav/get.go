@@ -31,6 +31,10 @@ func (h *handler) serveGet(w http.ResponseWriter, r *http.Request, res resource)
 	if err != nil {
 		return err
 	}
+	// RFC 7232 §3.1: If-Match on a GET fails when no listed tag matches.
+	if im := strings.TrimSpace(r.Header.Get("If-Match")); im != "" && !etagListHas(im, o.ETag) {
+		return errPrecondition
+	}
 	etag := quoteETag(o.ETag)
 	w.Header().Set("ETag", etag)
 	w.Header().Set("Last-Modified", httpDate(o.Modified))

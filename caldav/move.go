@@ -2,6 +2,7 @@ package caldav
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/calbolt/calbolt/store"
@@ -22,8 +23,13 @@ func (h *handler) serveMove(w http.ResponseWriter, r *http.Request, res resource
 		}
 		return errorf(http.StatusForbidden, "only calendar objects can be moved or copied")
 	}
-	destPath, ok := hrefPath(r.Header.Get("Destination"), r.Host)
+	destHeader := r.Header.Get("Destination")
+	destPath, ok := hrefPath(destHeader, r.Host)
 	if !ok {
+		if u, err := url.Parse(destHeader); err == nil && u.Host != "" {
+			// RFC 4918 §9.9.4: a destination on another server.
+			return errorf(http.StatusBadGateway, "the Destination is on another server")
+		}
 		return errorf(http.StatusBadRequest, "missing or invalid Destination header")
 	}
 	dest := parsePath(destPath)
@@ -38,13 +44,19 @@ func (h *handler) serveMove(w http.ResponseWriter, r *http.Request, res resource
 	if dest == res {
 		return errorf(http.StatusForbidden, "source and destination are the same")
 	}
-	var cond store.Condition
+	var dstCond store.Condition
 	switch strings.ToUpper(strings.TrimSpace(r.Header.Get("Overwrite"))) {
 	case "", "T":
 	case "F":
-		cond.IfNoneMatch = true
+		dstCond.IfNoneMatch = true
 	default:
 		return errorf(http.StatusBadRequest, "invalid Overwrite header")
+	}
+	// RFC 7232 §3: If-Match and If-None-Match apply to the request URI,
+	// the source; the store checks them in the move's transaction.
+	srcCond, err := h.condition(r, res)
+	if err != nil {
+		return err
 	}
 	dcal, err := h.db.Calendar(dest.user, dest.calendar)
 	if err != nil {
@@ -62,7 +74,7 @@ func (h *handler) serveMove(w http.ResponseWriter, r *http.Request, res resource
 			"the destination calendar does not accept "+o.Component)
 	}
 	created, err := h.db.MoveObject(res.user, res.calendar, res.object, dest.calendar, dest.object,
-		r.Method == "COPY", cond)
+		r.Method == "COPY", srcCond, dstCond)
 	if err != nil {
 		return err
 	}

@@ -155,16 +155,47 @@ func applyProp(cal *store.Calendar, p rawProp, remove, creating bool) propResult
 			delete(cal.DeadProps, key)
 			break
 		}
-		if len(p.Inner) > maxDeadPropSize || (len(cal.DeadProps) >= maxDeadProps && cal.DeadProps[key] == "") {
+		value := renderValue(p)
+		_, had := cal.DeadProps[key]
+		if len(key)+len(value) > maxDeadPropSize || (len(cal.DeadProps) >= maxDeadProps && !had) {
 			res.status = http.StatusInsufficientStorage
 			return res
 		}
 		if cal.DeadProps == nil {
 			cal.DeadProps = map[string]string{}
 		}
-		cal.DeadProps[key] = p.Inner
+		cal.DeadProps[key] = value
 	}
 	return res
+}
+
+// renderValue re-serialises a dead property's value from its parsed
+// elements, declaring every element's namespace on the element itself, so
+// the value means the same wherever it is written back (RFC 4918 §4.3). The
+// client's prefixes are not kept: they were only bound in its request.
+// Mixed content keeps its elements and drops whitespace-only text between
+// them.
+func renderValue(p rawProp) string {
+	if len(p.Children) == 0 {
+		return escape(p.Text)
+	}
+	var b strings.Builder
+	for _, c := range p.Children {
+		o, cl := qname(c.XMLName)
+		b.WriteString("<" + o)
+		for _, a := range c.Attrs {
+			if a.Name.Space == "" && a.Name.Local != "xmlns" {
+				b.WriteString(" " + a.Name.Local + `="` + escape(a.Value) + `"`)
+			}
+		}
+		inner := renderValue(c)
+		if inner == "" {
+			b.WriteString("/>")
+			continue
+		}
+		b.WriteString(">" + inner + "</" + cl + ">")
+	}
+	return b.String()
 }
 
 // validTimezone checks a CALDAV:calendar-timezone value: an iCalendar

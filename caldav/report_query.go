@@ -218,6 +218,9 @@ func (h *handler) reportQuery(w http.ResponseWriter, r *http.Request, res resour
 	if err != nil {
 		return err
 	}
+	if req.Prop == nil && req.AllProp != nil {
+		pr.names, pr.allProp = nil, true
+	}
 	d, err := depth(r, 1)
 	if err != nil {
 		return err

@@ -136,6 +136,16 @@ func newMultistatus(w http.ResponseWriter) *msWriter {
 func (m *msWriter) response(href string, stats []propstat) {
 	sort.SliceStable(stats, func(i, j int) bool { return stats[i].status < stats[j].status })
 	m.w.WriteString("<d:response>" + hrefXML(href))
+	empty := true
+	for _, ps := range stats {
+		if len(ps.props) > 0 {
+			empty = false
+		}
+	}
+	if empty {
+		// RFC 4918 §14.24: a response holds a propstat or a status.
+		stats = []propstat{{status: http.StatusOK, props: []string{""}}}
+	}
 	for _, ps := range stats {
 		if len(ps.props) == 0 {
 			continue
@@ -176,7 +186,8 @@ func readXMLBody(r *http.Request) ([]byte, error) {
 		if errors.As(err, &mbe) {
 			return nil, errXMLLimits
 		}
-		return nil, err
+		// A malformed chunk or a client gone mid-body: its fault, not ours.
+		return nil, errorf(http.StatusBadRequest, "could not read the request body")
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, nil
@@ -284,7 +295,8 @@ func (p rawProp) attr(local string) string {
 func propKey(n xml.Name) string { return "{" + n.Space + "}" + n.Local }
 
 func parsePropKey(k string) xml.Name {
-	if i := strings.IndexByte(k, '}'); strings.HasPrefix(k, "{") && i > 0 {
+	// A namespace may contain '}', a local name may not.
+	if i := strings.LastIndexByte(k, '}'); strings.HasPrefix(k, "{") && i > 0 {
 		return xml.Name{Space: k[1:i], Local: k[i+1:]}
 	}
 	return xml.Name{Local: k}

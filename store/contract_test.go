@@ -293,11 +293,11 @@ func testOwnerScoping(t *testing.T, open func(t *testing.T) *DB) {
 			{"ObjectByUID", func() error { _, err := db.ObjectByUID(who, "secret", "uid-a"); return err }},
 			{"DeleteObject", func() error { return db.DeleteObject(who, "secret", "a.ics", Condition{}) }},
 			{"MoveObject out", func() error {
-				_, err := db.MoveObject(who, "secret", "a.ics", "own", "stolen.ics", true, Condition{})
+				_, err := db.MoveObject(who, "secret", "a.ics", "own", "stolen.ics", true, Condition{}, Condition{})
 				return err
 			}},
 			{"MoveObject in", func() error {
-				_, err := db.MoveObject(who, "own", "b.ics", "secret", "planted.ics", true, Condition{})
+				_, err := db.MoveObject(who, "own", "b.ics", "secret", "planted.ics", true, Condition{}, Condition{})
 				return err
 			}},
 			{"Changes", func() error { _, _, _, err := db.Changes(who, "secret", "", 0); return err }},
@@ -652,7 +652,8 @@ func testMoveObject(t *testing.T, open func(t *testing.T) *DB) {
 		fromCal, fromName      string
 		toCal, toName          string
 		keep                   bool
-		cond                   Condition
+		src                    Condition // on the source
+		cond                   Condition // on the destination
 		wantErr                error
 		wantConflict           string // name in *UIDConflictError
 		wantCreated            bool
@@ -681,6 +682,20 @@ func testMoveObject(t *testing.T, open func(t *testing.T) *DB) {
 			wantCreated: true, wantFrom: []string{"b.ics"}, wantTo: []string{"b.ics"},
 			wantFromLog: []Change{{Name: "a.ics", Kind: ChangeKindDelete, Seq: 2}, {Name: "b.ics", Kind: ChangeKindUpsert, Seq: 3}},
 			wantToLog:   []Change{{Name: "a.ics", Kind: ChangeKindDelete, Seq: 2}, {Name: "b.ics", Kind: ChangeKindUpsert, Seq: 3}},
+		},
+		{
+			name:    "source If-Match fails",
+			objs:    []setup{{cal: "work", obj: event("a.ics", "A", "1", 0, 10)}},
+			fromCal: "work", fromName: "a.ics", toCal: "home", toName: "a.ics",
+			src:     Condition{IfMatch: "stale"},
+			wantErr: ErrPreconditionFailed, wantFrom: []string{"a.ics"}, wantTo: nil,
+		},
+		{
+			name:    "source If-None-Match * fails on an existing source",
+			objs:    []setup{{cal: "work", obj: event("a.ics", "A", "1", 0, 10)}},
+			fromCal: "work", fromName: "a.ics", toCal: "home", toName: "a.ics", keep: true,
+			src:     Condition{IfNoneMatch: true},
+			wantErr: ErrPreconditionFailed, wantFrom: []string{"a.ics"}, wantTo: nil,
 		},
 		{
 			name:    "copy within a calendar conflicts",
@@ -786,7 +801,7 @@ func testMoveObject(t *testing.T, open func(t *testing.T) *DB) {
 			}
 			src, _ := db.Object("alice", tt.fromCal, tt.fromName)
 
-			created, err := db.MoveObject("alice", tt.fromCal, tt.fromName, tt.toCal, tt.toName, tt.keep, tt.cond)
+			created, err := db.MoveObject("alice", tt.fromCal, tt.fromName, tt.toCal, tt.toName, tt.keep, tt.src, tt.cond)
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
 				t.Fatalf("MoveObject = %v, want %v", err, tt.wantErr)
 			}

@@ -298,7 +298,7 @@ func (r *modelRun) move() {
 		dst.write(toName, o)
 		wantCreated = !existed
 	}
-	created, err := r.db.MoveObject("alice", fromCal, fromName, toCal, toName, keep, cond)
+	created, err := r.db.MoveObject("alice", fromCal, fromName, toCal, toName, keep, Condition{}, cond)
 	if got := errClass(err); got != want || created != wantCreated {
 		r.fail("MoveObject(%s/%s -> %s/%s, keep %v, %+v) = %v, %s, want %v, %s",
 			fromCal, fromName, toCal, toName, keep, cond, created, got, wantCreated, want)

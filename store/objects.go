@@ -237,63 +237,68 @@ func (db *DB) DeleteObject(owner, calendar, name string, cond Condition) error {
 // *UIDConflictError; moving within one calendar is a rename, copying within
 // one calendar under another name always conflicts. The destination gets a
 // change-log upsert in its calendar and a moved source a delete in its own,
-// all in one transaction. Moving or copying an object onto itself checks
-// cond and changes nothing.
-func (db *DB) MoveObject(owner, fromCal, fromName, toCal, toName string, keep bool, cond Condition) (bool, error) {
+// all in one transaction. src is checked against the source (RFC 7232
+// If-Match / If-None-Match on the request URI), dst against the destination
+// (Overwrite: F is Condition{IfNoneMatch: true}). Moving or copying an
+// object onto itself checks both and changes nothing.
+func (db *DB) MoveObject(owner, fromCal, fromName, toCal, toName string, keep bool, src, dst Condition) (bool, error) {
 	if err := checkName("object", toName); err != nil {
 		return false, err
 	}
 	var created bool
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		t := now().UnixNano() // under the writer lock, so times follow commit order
-		src, err := loadCal(tx, owner, fromCal)
+		from, err := loadCal(tx, owner, fromCal)
 		if err != nil {
 			return err
 		}
-		dst := src
+		to := from
 		sameCal := fromCal == toCal
 		if !sameCal {
-			if dst, err = loadCal(tx, owner, toCal); err != nil {
+			if to, err = loadCal(tx, owner, toCal); err != nil {
 				return err
 			}
 		}
-		info, ok, err := src.lookup(fromName)
+		info, ok, err := from.lookup(fromName)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return objectNotFound(fromCal, fromName)
 		}
-		old, exists, err := dst.lookup(toName)
+		if err := checkCondition(src, fromName, true, info.etag); err != nil {
+			return err
+		}
+		old, exists, err := to.lookup(toName)
 		if err != nil {
 			return err
 		}
-		if err := checkCondition(cond, toName, exists, old.etag); err != nil {
+		if err := checkCondition(dst, toName, exists, old.etag); err != nil {
 			return err
 		}
 		if sameCal && fromName == toName {
 			return nil
 		}
-		holder := dst.uidOwner(info.uid)
+		holder := to.uidOwner(info.uid)
 		if holder != "" && holder != toName && !(sameCal && !keep && holder == fromName) {
 			return &UIDConflictError{Calendar: toCal, Name: holder}
 		}
-		obj := Object{Name: toName, UID: info.uid, Component: info.component, Span: info.span, Data: src.data(fromName)}
+		obj := Object{Name: toName, UID: info.uid, Component: info.component, Span: info.span, Data: from.data(fromName)}
 		if !keep {
 			// Remove the source first so that, within one calendar, its UID
 			// entry is gone before the destination claims the UID.
-			if err := src.remove(fromName, &info, t); err != nil {
+			if err := from.remove(fromName, &info, t); err != nil {
 				return err
 			}
 		}
-		if _, created, err = dst.write(&obj, info.etag, t); err != nil {
+		if _, created, err = to.write(&obj, info.etag, t); err != nil {
 			return err
 		}
-		if err := dst.flush(); err != nil {
+		if err := to.flush(); err != nil {
 			return err
 		}
 		if !sameCal {
-			return src.flush()
+			return from.flush()
 		}
 		return nil
 	})
