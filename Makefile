@@ -10,6 +10,9 @@ BIN       ?= bin/calbolt
 FUZZTIME  ?= 5m
 # FUZZTIME_SHORT is how long `make fuzz-short` (part of `make test`) runs each.
 FUZZTIME_SHORT ?= 10s
+# FUZZMINIMIZE caps the minimisation of each new input (Go's default, 60s,
+# would eat a short run).
+FUZZMINIMIZE ?= 5s
 # SUITES restricts `make interop` to some of: pycaldav vdirsyncer litmus thunderbird.
 SUITES    ?=
 # SCENARIO picks the calbolt-load scenario `make load` runs.
@@ -60,8 +63,8 @@ define run_fuzz
 	for dir in $$dirs; do \
 		for name in $$($(GO) test -list '^Fuzz' $$dir | grep '^Fuzz' || true); do \
 			n=$$((n+1)); \
-			echo "$(GO) test -run '^$$' -fuzz '^$$name\$$' -fuzztime=$(1) $$dir"; \
-			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime=$(1) $$dir; \
+			echo "$(GO) test -run '^$$' -fuzz '^$$name\$$' -fuzztime=$(1) -fuzzminimizetime=$(FUZZMINIMIZE) $$dir"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime=$(1) -fuzzminimizetime=$(FUZZMINIMIZE) $$dir; \
 		done; \
 	done; \
 	echo "fuzz: ran $$n fuzz targets for $(1) each"
