@@ -59,38 +59,31 @@ must be stopped.`,
 	}
 }
 
-func (a *app) userAdd(dir, name, email string) (err error) {
-	path, err := dataFile(dir, true)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(path, false, a.adminLogger(), userLockedHint)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, closeStore(db)) }()
-	// Check before asking for a password that would be thrown away.
-	switch _, err := db.User(name); {
-	case err == nil:
-		return fmt.Errorf("user %q already exists (change its password with 'calbolt user passwd %s')", name, name)
-	case errors.Is(err, store.ErrInvalidName):
-		return fmt.Errorf("invalid user name %q: it must be non-empty, without '/' or control characters", name)
-	case !errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("looking up user %q: %w", name, err)
-	}
-	password, err := a.readNewPassword(name)
-	if err != nil {
-		return err
-	}
-	hash, err := auth.HashPassword(password)
-	if err != nil {
-		return fmt.Errorf("hashing the password: %w", err)
-	}
-	if err := createUser(db, store.User{Name: name, PasswordHash: hash, Email: email}); err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stdout, "created user %q with the calendar %q\n", name, defaultCalendar)
-	return nil
+func (a *app) userAdd(dir, name, email string) error {
+	return a.withUserStore(dir, true, false, func(db *store.DB) error {
+		// Check before asking for a password that would be thrown away.
+		switch _, err := db.User(name); {
+		case err == nil:
+			return fmt.Errorf("user %q already exists (change its password with 'calbolt user passwd %s')", name, name)
+		case errors.Is(err, store.ErrInvalidName):
+			return fmt.Errorf("invalid user name %q: it must be non-empty, without '/' or control characters", name)
+		case !errors.Is(err, store.ErrNotFound):
+			return fmt.Errorf("looking up user %q: %w", name, err)
+		}
+		password, err := a.readNewPassword(name)
+		if err != nil {
+			return err
+		}
+		hash, err := auth.HashPassword(password)
+		if err != nil {
+			return fmt.Errorf("hashing the password: %w", err)
+		}
+		if err := createUser(db, store.User{Name: name, PasswordHash: hash, Email: email}); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "created user %q with the calendar %q\n", name, defaultCalendar)
+		return nil
+	})
 }
 
 func (a *app) userPasswdCommand() *command {
@@ -122,32 +115,25 @@ for the new one. The server must be stopped.`,
 	}
 }
 
-func (a *app) userPasswd(dir, name string) (err error) {
-	path, err := dataFile(dir, false)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(path, false, a.adminLogger(), userLockedHint)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, closeStore(db)) }()
-	if err := userExists(db, name); err != nil {
-		return err
-	}
-	password, err := a.readNewPassword(name)
-	if err != nil {
-		return err
-	}
-	hash, err := auth.HashPassword(password)
-	if err != nil {
-		return fmt.Errorf("hashing the password: %w", err)
-	}
-	if err := db.SetPasswordHash(name, hash); err != nil {
-		return fmt.Errorf("setting the password of %q: %w", name, err)
-	}
-	fmt.Fprintf(a.stdout, "changed the password of %q\n", name)
-	return nil
+func (a *app) userPasswd(dir, name string) error {
+	return a.withUserStore(dir, false, false, func(db *store.DB) error {
+		if err := userExists(db, name); err != nil {
+			return err
+		}
+		password, err := a.readNewPassword(name)
+		if err != nil {
+			return err
+		}
+		hash, err := auth.HashPassword(password)
+		if err != nil {
+			return fmt.Errorf("hashing the password: %w", err)
+		}
+		if err := db.SetPasswordHash(name, hash); err != nil {
+			return fmt.Errorf("setting the password of %q: %w", name, err)
+		}
+		fmt.Fprintf(a.stdout, "changed the password of %q\n", name)
+		return nil
+	})
 }
 
 func (a *app) userListCommand() *command {
@@ -176,42 +162,35 @@ calendars and creation date. The server must be stopped.`,
 	}
 }
 
-func (a *app) userList(dir string) (err error) {
-	path, err := dataFile(dir, false)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(path, true, a.adminLogger(), userLockedHint)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, closeStore(db)) }()
-	users, err := db.Users()
-	if err != nil {
-		return fmt.Errorf("listing users: %w", err)
-	}
-	if len(users) == 0 {
-		fmt.Fprintln(a.stderr, "no users")
-		return nil
-	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tEMAIL\tCALENDARS\tCREATED")
-	for _, u := range users {
-		cals, err := db.Calendars(u.Name)
+func (a *app) userList(dir string) error {
+	return a.withUserStore(dir, false, true, func(db *store.DB) error {
+		users, err := db.Users()
 		if err != nil {
-			return fmt.Errorf("listing the calendars of %q: %w", u.Name, err)
+			return fmt.Errorf("listing users: %w", err)
 		}
-		email := u.Email
-		if email == "" {
-			email = "-"
+		if len(users) == 0 {
+			fmt.Fprintln(a.stderr, "no users")
+			return nil
 		}
-		created := "-"
-		if !u.Created.IsZero() {
-			created = u.Created.Local().Format(time.DateOnly)
+		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tEMAIL\tCALENDARS\tCREATED")
+		for _, u := range users {
+			cals, err := db.Calendars(u.Name)
+			if err != nil {
+				return fmt.Errorf("listing the calendars of %q: %w", u.Name, err)
+			}
+			email := u.Email
+			if email == "" {
+				email = "-"
+			}
+			created := "-"
+			if !u.Created.IsZero() {
+				created = u.Created.Local().Format(time.DateOnly)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", u.Name, email, len(cals), created)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", u.Name, email, len(cals), created)
-	}
-	return tw.Flush()
+		return tw.Flush()
+	})
 }
 
 func (a *app) userDeleteCommand() *command {
@@ -245,47 +224,56 @@ stopped.`,
 	}
 }
 
-func (a *app) userDelete(dir, name string, yes bool) (err error) {
-	path, err := dataFile(dir, false)
+func (a *app) userDelete(dir, name string, yes bool) error {
+	return a.withUserStore(dir, false, false, func(db *store.DB) error {
+		if err := userExists(db, name); err != nil {
+			return err
+		}
+		cals, err := db.Calendars(name)
+		if err != nil {
+			return fmt.Errorf("listing the calendars of %q: %w", name, err)
+		}
+		objects := 0
+		for _, c := range cals {
+			objects += c.Objects
+		}
+		if !yes {
+			fmt.Fprintf(a.stderr, "Delete user %q with %d calendars and %d events and tasks? This cannot be undone. [y/N] ", name, len(cals), objects)
+			answer, err := readLine(a.stdin)
+			if err != nil {
+				fmt.Fprintln(a.stderr)
+			}
+			switch strings.ToLower(strings.TrimSpace(answer)) {
+			case "y", "yes":
+			default:
+				return fmt.Errorf("not confirmed; user %q not deleted (pass --yes to skip the question)", name)
+			}
+		}
+		if err := db.DeleteUser(name); err != nil {
+			return fmt.Errorf("deleting user %q: %w", name, err)
+		}
+		fmt.Fprintf(a.stdout, "deleted user %q and %d calendars\n", name, len(cals))
+		return nil
+	})
+}
+
+// oneName returns the single NAME argument of a user command.
+// withUserStore opens the data file in dir for an admin command (creating
+// it if create), runs fn on it and closes it, joining both errors. A file a
+// running server holds gives the userLockedHint error at once.
+func (a *app) withUserStore(dir string, create, readOnly bool, fn func(*store.DB) error) (err error) {
+	path, err := dataFile(dir, create)
 	if err != nil {
 		return err
 	}
-	db, err := openStore(path, false, a.adminLogger(), userLockedHint)
+	db, err := openStore(path, readOnly, a.adminLogger(), userLockedHint)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, closeStore(db)) }()
-	if err := userExists(db, name); err != nil {
-		return err
-	}
-	cals, err := db.Calendars(name)
-	if err != nil {
-		return fmt.Errorf("listing the calendars of %q: %w", name, err)
-	}
-	objects := 0
-	for _, c := range cals {
-		objects += c.Objects
-	}
-	if !yes {
-		fmt.Fprintf(a.stderr, "Delete user %q with %d calendars and %d events and tasks? This cannot be undone. [y/N] ", name, len(cals), objects)
-		answer, err := readLine(a.stdin)
-		if err != nil {
-			fmt.Fprintln(a.stderr)
-		}
-		switch strings.ToLower(strings.TrimSpace(answer)) {
-		case "y", "yes":
-		default:
-			return fmt.Errorf("not confirmed; user %q not deleted (pass --yes to skip the question)", name)
-		}
-	}
-	if err := db.DeleteUser(name); err != nil {
-		return fmt.Errorf("deleting user %q: %w", name, err)
-	}
-	fmt.Fprintf(a.stdout, "deleted user %q and %d calendars\n", name, len(cals))
-	return nil
+	return fn(db)
 }
 
-// oneName returns the single NAME argument of a user command.
 func oneName(cmd string, args []string) (string, error) {
 	switch len(args) {
 	case 0:
