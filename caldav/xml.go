@@ -120,7 +120,6 @@ type propstat struct {
 // msWriter streams a DAV:multistatus (RFC 4918 §13) response.
 type msWriter struct {
 	w *bufio.Writer
-	n int
 }
 
 func newMultistatus(w http.ResponseWriter) *msWriter {
@@ -157,14 +156,12 @@ func (m *msWriter) response(href string, stats []propstat) {
 		m.w.WriteString("</d:prop><d:status>" + statusLine(ps.status) + "</d:status></d:propstat>")
 	}
 	m.w.WriteString("</d:response>")
-	m.n++
 }
 
 // status writes a DAV:response carrying only a status (e.g. 404 for a
 // multiget href or a deleted member in sync-collection).
 func (m *msWriter) status(href string, code int) {
 	m.w.WriteString("<d:response>" + hrefXML(href) + "<d:status>" + statusLine(code) + "</d:status></d:response>")
-	m.n++
 }
 
 // raw appends XML inside the multistatus (e.g. DAV:sync-token).
