@@ -221,12 +221,9 @@ func (h *handler) serveProppatch(w http.ResponseWriter, r *http.Request, res res
 	if err := h.access(r, res); err != nil {
 		return err
 	}
-	body, err := readXMLBody(r)
+	body, err := requireXMLBody(r)
 	if err != nil {
 		return err
-	}
-	if body == nil {
-		return errBadRequestXML
 	}
 	var req propertyUpdate
 	if err := decodeXML(body, &req); err != nil {

@@ -17,12 +17,9 @@ func (h *handler) serveReport(w http.ResponseWriter, r *http.Request, res resour
 	if err := h.access(r, res); err != nil {
 		return err
 	}
-	body, err := readXMLBody(r)
+	body, err := requireXMLBody(r)
 	if err != nil {
 		return err
-	}
-	if body == nil {
-		return errBadRequestXML
 	}
 	root, err := rootName(body)
 	if err != nil {

@@ -225,6 +225,16 @@ func readXMLBody(r *http.Request) ([]byte, error) {
 
 var errBadXML = errors.New("caldav: malformed request XML")
 
+// requireXMLBody is readXMLBody for methods whose body is mandatory
+// (PROPPATCH, REPORT).
+func requireXMLBody(r *http.Request) ([]byte, error) {
+	body, err := readXMLBody(r)
+	if err == nil && body == nil {
+		err = errBadRequestXML
+	}
+	return body, err
+}
+
 // decodeXML decodes body into v; the root element name is checked by v's
 // XMLName tag.
 func decodeXML(body []byte, v any) error {
