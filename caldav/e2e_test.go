@@ -800,3 +800,41 @@ func TestReviewFindings(t *testing.T) {
 		}
 	})
 }
+
+// TestPartialRetrieval checks calendar-data with comp/prop subsets
+// (RFC 4791 §9.6.1): only what was asked for, plus what identifies the
+// component.
+func TestPartialRetrieval(t *testing.T) {
+	s := caltest.New(t, "alice")
+	full := event("part", "Summary kept", "20260310T120000Z", "20260310T130000Z",
+		"LOCATION:Room dropped", "DESCRIPTION:Description dropped",
+		"BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT5M\r\nDESCRIPTION:alarm\r\nEND:VALARM")
+	wantStatus(t, put(t, s, "alice", personal+"part.ics", full), http.StatusCreated)
+	body := `<c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/>` +
+		`<c:calendar-data><c:comp name="VCALENDAR"><c:allprop/><c:comp name="VEVENT"><c:prop name="SUMMARY"/><c:prop name="DTSTART"/></c:comp></c:comp></c:calendar-data>` +
+		`</d:prop><d:href>` + personal + `part.ics</d:href></c:calendar-multiget>`
+	r := s.Do(t, "alice", "REPORT", personal, body, "Depth", "1")
+	wantStatus(t, r, http.StatusMultiStatus)
+	data, ok := caltest.ParseMultistatus(t, r.Body).Responses[0].Prop(nsCalDAV, "calendar-data")
+	if !ok {
+		t.Fatalf("no calendar-data:\n%s", r.Body)
+	}
+	for _, want := range []string{"SUMMARY:Summary kept", "DTSTART:20260310T120000Z", "UID:part", "PRODID:"} {
+		if !strings.Contains(data.Text, want) {
+			t.Errorf("partial data lacks %q:\n%s", want, data.Text)
+		}
+	}
+	for _, gone := range []string{"LOCATION", "Description dropped", "VALARM", "DTEND"} {
+		if strings.Contains(data.Text, gone) {
+			t.Errorf("partial data still has %q:\n%s", gone, data.Text)
+		}
+	}
+	t.Run("allcomp keeps the alarm", func(t *testing.T) {
+		body := strings.Replace(body, `<c:prop name="SUMMARY"/>`, `<c:allcomp/><c:prop name="SUMMARY"/>`, 1)
+		r := s.Do(t, "alice", "REPORT", personal, body, "Depth", "1")
+		data, _ := caltest.ParseMultistatus(t, r.Body).Responses[0].Prop(nsCalDAV, "calendar-data")
+		if !strings.Contains(data.Text, "BEGIN:VALARM") {
+			t.Errorf("allcomp dropped the VALARM:\n%s", data.Text)
+		}
+	})
+}

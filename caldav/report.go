@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
+	gocaldav "github.com/emersion/go-webdav/caldav"
 
 	"github.com/calbolt/calbolt/internal/recur"
 	"github.com/calbolt/calbolt/store"
@@ -50,6 +51,7 @@ type reportProps struct {
 type dataRequest struct {
 	expand     bool
 	start, end time.Time
+	comp       *gocaldav.CalendarCompRequest // nil: the whole object
 }
 
 // propRequestOf turns a REPORT's DAV:prop into a propRequest and reads the
@@ -66,6 +68,7 @@ func propRequestOf(r *http.Request, p *reportProps) (propRequest, dataRequest, e
 		if el.XMLName != pCalendarData {
 			continue
 		}
+		dr.comp = compRequest(el)
 		for _, c := range el.Children {
 			if c.XMLName != name(nsCalDAV, "expand") {
 				continue
@@ -78,7 +81,7 @@ func propRequestOf(r *http.Request, p *reportProps) (propRequest, dataRequest, e
 			if err != nil || !end.After(start) {
 				return pr, dr, validFilter("expand needs UTC start and end, end after start")
 			}
-			dr = dataRequest{expand: true, start: start, end: end}
+			dr.expand, dr.start, dr.end = true, start, end
 		}
 	}
 	return pr, dr, nil
@@ -100,6 +103,9 @@ func (h *handler) writeObjects(ms *msWriter, r *http.Request, user string, cal *
 		o := &objs[i]
 		if dr.expand && o.Data != nil {
 			o.Data = expandData(o.Data, dr, floatingZone(cal))
+		}
+		if dr.comp != nil && o.Data != nil {
+			o.Data = partialData(o.Data, dr.comp)
 		}
 		h.writeProps(ms, r, objectTarget(user, cal, o), pr)
 	}
