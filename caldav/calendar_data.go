@@ -59,8 +59,12 @@ func decodeCalendar(data []byte) (cal *ical.Calendar, err error) {
 	if !utf8.Valid(data) {
 		return nil, errors.New("not valid UTF-8")
 	}
-	if bytes.IndexByte(data, 0) >= 0 {
-		return nil, errors.New("contains a NUL byte")
+	// RFC 5545 §3.1 and §3.3.11: no control characters but HTAB (and the
+	// line breaks between content lines).
+	if i := bytes.IndexFunc(data, func(r rune) bool {
+		return (r < 0x20 && r != '\t' && r != '\r' && r != '\n') || r == 0x7f
+	}); i >= 0 {
+		return nil, fmt.Errorf("contains the control character %#02x at byte %d", data[i], i)
 	}
 	defer func() {
 		if v := recover(); v != nil {

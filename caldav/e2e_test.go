@@ -747,6 +747,16 @@ func TestReviewFindings(t *testing.T) {
 		r := s.Do(t, "alice", "COPY", personal+"r1.ics", "", "Destination", "http://elsewhere.example/dav/calendars/alice/work/r1.ics")
 		wantStatus(t, r, http.StatusBadGateway)
 	})
+	t.Run("Destination through a proxy that rewrites Host", func(t *testing.T) {
+		r := s.Do(t, "alice", "COPY", personal+"r1.ics", "", "Destination", "https://cal.example.com/dav/calendars/alice/work/r1.ics",
+			"X-Forwarded-Host", "cal.example.com")
+		wantStatus(t, r, http.StatusCreated)
+		wantStatus(t, s.Do(t, "alice", http.MethodDelete, "/dav/calendars/alice/work/r1.ics", ""), http.StatusNoContent)
+	})
+	t.Run("control characters are refused", func(t *testing.T) {
+		r := put(t, s, "alice", personal+"ctl.ics", event("ctl", "bell\x07", "20260310T120000Z", "20260310T130000Z"))
+		wantCondition(t, r, http.StatusForbidden, nsCalDAV, "valid-calendar-data")
+	})
 	t.Run("GET with a failing If-Match", func(t *testing.T) {
 		wantStatus(t, s.Do(t, "alice", http.MethodGet, personal+"r1.ics", "", "If-Match", `"nope"`), http.StatusPreconditionFailed)
 	})

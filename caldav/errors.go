@@ -48,6 +48,11 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	var he *httpError
 	var uc *store.UIDConflictError
 	switch {
+	case errors.Is(err, errClientGone):
+		// The response is under way and nobody reads it any more.
+		h.log.LogAttrs(r.Context(), slog.LevelDebug, "client went away",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path))
+		return
 	case errors.As(err, &he):
 	case errors.As(err, &uc):
 		// RFC 4791 §5.3.2.1: the DAV:href of the resource holding the UID.

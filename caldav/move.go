@@ -24,7 +24,7 @@ func (h *handler) serveMove(w http.ResponseWriter, r *http.Request, res resource
 		return errorf(http.StatusForbidden, "only calendar objects can be moved or copied")
 	}
 	destHeader := r.Header.Get("Destination")
-	destPath, ok := hrefPath(destHeader, r.Host)
+	destPath, ok := hrefPath(destHeader, r)
 	if !ok {
 		if u, err := url.Parse(destHeader); err == nil && u.Host != "" {
 			// RFC 4918 §9.9.4: a destination on another server.

@@ -1,6 +1,7 @@
 package caldav
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 )
@@ -104,15 +105,18 @@ func parsePath(escaped string) resource {
 	return resource{}
 }
 
-// hrefPath parses an href from a request body (multiget, Destination): an
-// absolute URL or an absolute path, percent-encoded. It returns the escaped
-// path for parsePath, or false when the href is not on this server's URL space.
-func hrefPath(href, host string) (string, bool) {
+// hrefPath parses an href from a request body or header (multiget,
+// Destination): an absolute URL or an absolute path, percent-encoded. It
+// returns the escaped path for parsePath, or false when the href is not on
+// this server. An absolute URL must name the host the request was sent to:
+// its Host header or, behind a reverse proxy that rewrites Host, one of its
+// X-Forwarded-Host values.
+func hrefPath(href string, r *http.Request) (string, bool) {
 	u, err := url.Parse(strings.TrimSpace(href))
 	if err != nil {
 		return "", false
 	}
-	if u.Host != "" && host != "" && !strings.EqualFold(u.Host, host) {
+	if u.Host != "" && !isOwnHost(u.Host, r) {
 		return "", false
 	}
 	p := u.EscapedPath()
@@ -120,6 +124,20 @@ func hrefPath(href, host string) (string, bool) {
 		return "", false
 	}
 	return p, true
+}
+
+func isOwnHost(host string, r *http.Request) bool {
+	if strings.EqualFold(host, r.Host) {
+		return true
+	}
+	for _, v := range r.Header.Values("X-Forwarded-Host") {
+		for _, h := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(h), host) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func principalHref(user string) string {

@@ -48,7 +48,7 @@ func (h *handler) reportMultiget(w http.ResponseWriter, r *http.Request, res res
 	var order []wanted
 	byCal := map[string][]string{}
 	for _, href := range req.Hrefs {
-		p, ok := hrefPath(href, r.Host)
+		p, ok := hrefPath(href, r)
 		obj := parsePath(p)
 		if !ok || obj.kind != kindObject || obj.user != user {
 			order = append(order, wanted{href: href})

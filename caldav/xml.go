@@ -167,10 +167,17 @@ func (m *msWriter) status(href string, code int) {
 // raw appends XML inside the multistatus (e.g. DAV:sync-token).
 func (m *msWriter) raw(s string) { m.w.WriteString(s) }
 
+// close ends the multistatus. A write error here means the client went
+// away mid-response: errClientGone, for which nothing more is sent.
 func (m *msWriter) close() error {
 	m.w.WriteString("</d:multistatus>\n")
-	return m.w.Flush()
+	if err := m.w.Flush(); err != nil {
+		return errClientGone
+	}
+	return nil
 }
+
+var errClientGone = errors.New("caldav: client went away mid-response")
 
 var errXMLLimits = errors.New("caldav: request XML exceeds limits")
 
