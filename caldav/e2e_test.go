@@ -848,3 +848,81 @@ func TestPartialRetrieval(t *testing.T) {
 		}
 	})
 }
+
+const berlinTZ = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\n" +
+	"BEGIN:STANDARD\r\nDTSTART:19701025T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\n" +
+	"BEGIN:DAYLIGHT\r\nDTSTART:19700329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\n" +
+	"END:VTIMEZONE\r\nEND:VCALENDAR\r\n"
+
+// TestFloatingTimesUseCalendarTimezone checks RFC 4791 §5.2.2 and §9.9:
+// floating times are read in the calendar's calendar-timezone.
+func TestFloatingTimesUseCalendarTimezone(t *testing.T) {
+	s := caltest.New(t, "alice")
+	set := func(tz string) *caltest.Response {
+		body := `<d:propertyupdate xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:set><d:prop><c:calendar-timezone>` +
+			strings.ReplaceAll(strings.ReplaceAll(tz, "&", "&amp;"), "<", "&lt;") + `</c:calendar-timezone></d:prop></d:set></d:propertyupdate>`
+		return s.Do(t, "alice", "PROPPATCH", personal, body)
+	}
+	r := set("not a timezone")
+	wantStatus(t, r, http.StatusMultiStatus)
+	if st := caltest.ParseMultistatus(t, r.Body).Responses[0].PropStatus(nsCalDAV, "calendar-timezone"); !strings.Contains(st, " 403 ") {
+		t.Fatalf("invalid calendar-timezone status = %q, want 403", st)
+	}
+	r = set(berlinTZ)
+	if st := caltest.ParseMultistatus(t, r.Body).Responses[0].PropStatus(nsCalDAV, "calendar-timezone"); !strings.Contains(st, " 200 ") {
+		t.Fatalf("calendar-timezone status = %q, want 200\n%s", st, r.Body)
+	}
+	tz, _ := caltest.ParseMultistatus(t, propfind(t, s, "alice", personal, "0", "<c:calendar-timezone/>").Body).Responses[0].Prop(nsCalDAV, "calendar-timezone")
+	// XML normalises the raw CRLFs of the request to LF (XML 1.0 §2.11).
+	if want := strings.ReplaceAll(berlinTZ, "\r\n", "\n"); tz.Text != want {
+		t.Fatalf("calendar-timezone reads back as %q, want %q", tz.Text, want)
+	}
+
+	// 09:00 floating is 08:00 UTC in Berlin in March (CET, +01:00).
+	wantStatus(t, put(t, s, "alice", personal+"float.ics", event("float", "x", "20260310T090000", "20260310T093000")), http.StatusCreated)
+	for _, tc := range []struct {
+		start, end string
+		want       int
+	}{
+		{"20260310T080000Z", "20260310T081500Z", 1},
+		{"20260310T090000Z", "20260310T091500Z", 0},
+	} {
+		r := s.Do(t, "alice", "REPORT", personal, calendarQuery(tc.start, tc.end), "Depth", "1")
+		wantStatus(t, r, http.StatusMultiStatus)
+		if got := len(hrefs(t, r.Body)); got != tc.want {
+			t.Errorf("floating 09:00 Berlin vs [%s,%s): %d matches, want %d", tc.start, tc.end, got, tc.want)
+		}
+	}
+}
+
+func TestListingsAndPropname(t *testing.T) {
+	s := caltest.New(t, "alice")
+	wantStatus(t, s.Do(t, "alice", "MKCALENDAR", "/dav/calendars/alice/work/", ""), http.StatusCreated)
+
+	t.Run("home lists its calendars", func(t *testing.T) {
+		r := propfind(t, s, "alice", "/dav/calendars/alice/", "1", "<d:resourcetype/>", "<d:displayname/>")
+		wantStatus(t, r, http.StatusMultiStatus)
+		got := sorted(hrefs(t, r.Body))
+		want := []string{"/dav/calendars/alice/", personal, "/dav/calendars/alice/work/"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("home Depth 1 = %v, want %v", got, want)
+		}
+	})
+	t.Run("context path lists the user's collections only", func(t *testing.T) {
+		r := propfind(t, s, "alice", "/dav/principals/", "1", "<d:resourcetype/>")
+		wantStatus(t, r, http.StatusMultiStatus)
+		if got := sorted(hrefs(t, r.Body)); fmt.Sprint(got) != fmt.Sprint([]string{"/dav/principals/", "/dav/principals/alice/"}) {
+			t.Fatalf("principals Depth 1 = %v", got)
+		}
+	})
+	t.Run("propname", func(t *testing.T) {
+		r := s.Do(t, "alice", "PROPFIND", personal, `<d:propfind xmlns:d="DAV:"><d:propname/></d:propfind>`, "Depth", "0")
+		wantStatus(t, r, http.StatusMultiStatus)
+		resp := caltest.ParseMultistatus(t, r.Body).Responses[0]
+		for _, p := range []struct{ space, local string }{{nsCS, "getctag"}, {nsDAV, "sync-token"}, {nsCalDAV, "supported-calendar-component-set"}} {
+			if v, ok := resp.Prop(p.space, p.local); !ok || v.Text != "" || len(v.Children) != 0 {
+				t.Errorf("propname lacks an empty %s element: %+v", p.local, v)
+			}
+		}
+	})
+}
