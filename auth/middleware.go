@@ -84,8 +84,16 @@ type authenticator struct {
 	cache      *credCache // nil when disabled
 	limit      *limiter   // nil when disabled
 	sem        chan struct{}
-	now        func() time.Time
-	dummy      func() string // hash verified for unknown users
+	// clientLocks serialise the password verifications of one client
+	// (by a hash of its key), so that its failures are counted before its
+	// next guess is checked: parallel guesses cannot overtake the throttle.
+	clientLocks [64]chan struct{}
+	now         func() time.Time
+	dummy       func() string // hash verified for unknown users before any user was seen
+	// seenHash is a stored hash of a real user, verified (and the outcome
+	// ignored) for unknown users: it costs exactly what a known user's
+	// verification costs, with nothing to compute first.
+	seenHash atomic.Pointer[string]
 
 	verifications atomic.Int64 // password verifications run, for tests
 }
@@ -141,6 +149,9 @@ func newAuthenticator(users UserLookup, opts *Options) *authenticator {
 		}
 		return h
 	})
+	for i := range a.clientLocks {
+		a.clientLocks[i] = make(chan struct{}, 1)
+	}
 	return a
 }
 
@@ -176,12 +187,15 @@ func (a *authenticator) wrap(next http.Handler) http.Handler {
 				return
 			}
 		}
-		user, err := a.authenticate(ctx, headers)
+		user, delay, err := a.authenticate(ctx, headers, client)
 		if err == nil {
-			if a.limit != nil {
-				a.limit.succeed(client)
-			}
 			next.ServeHTTP(w, r.WithContext(WithUser(ctx, user)))
+			return
+		}
+		var wait blockedError
+		if errors.As(err, &wait) {
+			w.Header().Set("Retry-After", strconv.FormatInt(int64((time.Duration(wait)+time.Second-1)/time.Second), 10))
+			http.Error(w, "too many failed logins, try again later", http.StatusTooManyRequests)
 			return
 		}
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -197,16 +211,9 @@ func (a *authenticator) wrap(next http.Handler) http.Handler {
 			slog.String("user", user),
 			slog.String("client", client),
 			slog.String("reason", err.Error()))
-		if a.limit != nil {
-			delay, blocked := a.limit.fail(client, a.now())
-			if blocked {
-				a.log.LogAttrs(ctx, slog.LevelWarn, "auth: blocking client after repeated login failures",
-					slog.String("client", client))
-			}
-			if err := sleepCtx(ctx, delay); err != nil {
-				http.Error(w, "request canceled", http.StatusServiceUnavailable)
-				return
-			}
+		if err := sleepCtx(ctx, delay); err != nil {
+			http.Error(w, "request canceled", http.StatusServiceUnavailable)
+			return
 		}
 		a.unauthorized(w)
 	})
@@ -217,68 +224,117 @@ func (a *authenticator) unauthorized(w http.ResponseWriter) {
 	http.Error(w, "unauthorized", http.StatusUnauthorized)
 }
 
+// blockedError is how long a throttled client must wait.
+type blockedError time.Duration
+
+func (e blockedError) Error() string { return "auth: client blocked after repeated login failures" }
+
 // authenticate checks the Basic credentials in headers (the request's
-// Authorization header values). It returns the user name it parsed, even
-// on failure (for the log), and nil or the reason for the failure.
-func (a *authenticator) authenticate(ctx context.Context, headers []string) (string, error) {
+// Authorization header values) of client. It returns the user name it
+// parsed, even on failure (for the log), how long to delay a failure, and
+// nil or the reason for the failure (a blockedError when client is
+// throttled). Credentials verified before are found in the cache without
+// any throttling; a verification runs under client's lock, where the block
+// is checked first and a failure is counted before the lock is released.
+func (a *authenticator) authenticate(ctx context.Context, headers []string, client string) (string, time.Duration, error) {
 	if len(headers) != 1 {
-		return "", errMultipleHeaders
+		return "", a.countFailure(ctx, client), errMultipleHeaders
 	}
 	user, password, err := parseBasic(headers[0])
 	if err != nil {
-		return "", err
+		return "", a.countFailure(ctx, client), err
 	}
 	stored, lookupErr := a.users.PasswordHash(user)
-	if lookupErr != nil {
-		// Spend the time a wrong password would, so that response times
-		// do not tell which user names exist.
-		if err := a.verifyDummy(ctx, password); err != nil {
-			return user, err
-		}
-		return user, fmt.Errorf("%w: %w", errUnknownUser, lookupErr)
+	if lookupErr == nil {
+		a.seenHash.Store(&stored)
 	}
 	var key [32]byte
-	if a.cache != nil {
+	if lookupErr == nil && a.cache != nil {
 		key = a.cache.key(user, password, stored)
 		if a.cache.has(key, a.now()) {
-			return user, nil
+			return user, 0, nil
 		}
 	}
-	if err := a.acquire(ctx); err != nil {
-		return user, err
+	lock := a.clientLocks[fnv32(client)%uint32(len(a.clientLocks))]
+	select {
+	case lock <- struct{}{}:
+	case <-ctx.Done():
+		return user, 0, ctx.Err()
 	}
-	defer a.release()
-	// Another request with the same credentials may have verified them
-	// while this one waited for a slot.
-	if a.cache != nil && a.cache.has(key, a.now()) {
-		return user, nil
+	defer func() { <-lock }()
+	if a.limit != nil {
+		if wait := a.limit.blocked(client, a.now()); wait > 0 {
+			return user, 0, blockedError(wait)
+		}
 	}
-	a.verifications.Add(1)
-	ok, err := VerifyPassword(stored, password)
-	if err != nil {
-		return user, fmt.Errorf("%w: %w", errStoredHash, err)
+	err = a.verify(ctx, user, password, stored, lookupErr, key)
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return user, 0, err
 	}
-	if !ok {
-		return user, errWrongPassword
-	}
-	if a.cache != nil {
-		a.cache.add(key, a.now())
-	}
-	return user, nil
+	return user, a.countFailure(ctx, client), err
 }
 
-// verifyDummy checks password against the dummy hash, as for a user that
-// exists, holding a verification slot. It fails only if ctx is done.
-func (a *authenticator) verifyDummy(ctx context.Context, password string) error {
+// countFailure records a failed login of client and returns how long to
+// delay its answer.
+func (a *authenticator) countFailure(ctx context.Context, client string) time.Duration {
+	if a.limit == nil {
+		return 0
+	}
+	delay, blocked := a.limit.fail(client, a.now())
+	if blocked {
+		a.log.LogAttrs(ctx, slog.LevelWarn, "auth: blocking client after repeated login failures",
+			slog.String("client", client))
+	}
+	return delay
+}
+
+// verify checks password against the stored hash (or, for an unknown user,
+// against the dummy hash, spending the time a wrong password would so that
+// response times do not tell which user names exist), holding one of the
+// global verification slots.
+func (a *authenticator) verify(ctx context.Context, user, password, stored string, lookupErr error, key [32]byte) error {
 	if err := a.acquire(ctx); err != nil {
 		return err
 	}
 	defer a.release()
+	if lookupErr != nil {
+		a.verifications.Add(1)
+		dummy := a.seenHash.Load()
+		if dummy == nil {
+			d := a.dummy()
+			dummy = &d
+		}
+		// The outcome is irrelevant.
+		_, _ = VerifyPassword(*dummy, password)
+		return fmt.Errorf("%w: %w", errUnknownUser, lookupErr)
+	}
+	// Another request with the same credentials may have verified them
+	// while this one waited.
+	if a.cache != nil && a.cache.has(key, a.now()) {
+		return nil
+	}
 	a.verifications.Add(1)
-	// The outcome is irrelevant (the user is unknown) and the dummy hash
-	// is well-formed, so there is no error to handle.
-	_, _ = VerifyPassword(a.dummy(), password)
+	ok, err := VerifyPassword(stored, password)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errStoredHash, err)
+	}
+	if !ok {
+		return errWrongPassword
+	}
+	if a.cache != nil {
+		a.cache.add(key, a.now())
+	}
 	return nil
+}
+
+// fnv32 hashes a client key onto a lock (FNV-1a).
+func fnv32(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
 }
 
 func (a *authenticator) acquire(ctx context.Context) error {

@@ -12,8 +12,10 @@ import (
 
 // Throttle configures how Middleware slows down and then refuses clients
 // that keep failing to log in. Failures are counted per client address in a
-// fixed window that starts at the client's first failure; a successful
-// login clears that client's count. The zero value means the defaults.
+// fixed window that starts at the client's first failure. A successful
+// login does not clear the count: otherwise anyone holding one account
+// could interleave logins with guesses at another and never be blocked.
+// The zero value means the defaults.
 type Throttle struct {
 	// Disabled turns throttling off.
 	Disabled bool
@@ -124,13 +126,6 @@ func (l *limiter) fail(client string, now time.Time) (delay time.Duration, nowBl
 		}
 	}
 	return delay, f.n == l.cfg.BlockAfter
-}
-
-// succeed forgets client's failures.
-func (l *limiter) succeed(client string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.clients, client)
 }
 
 // makeRoom ensures there is space for one more client: it drops expired

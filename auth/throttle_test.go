@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 )
@@ -54,19 +55,59 @@ func TestThrottleBlocksAndRecovers(t *testing.T) {
 	}
 }
 
-func TestThrottleSuccessResets(t *testing.T) {
-	users := newFakeUsers(t, map[string]string{"alice": "secret"})
+// TestThrottleSuccessDoesNotReset: a login that succeeds must not clear the
+// client's failures, or anyone holding one account could interleave it
+// with guesses at another and never be blocked.
+func TestThrottleSuccessDoesNotReset(t *testing.T) {
+	users := newFakeUsers(t, map[string]string{"alice": "secret", "mallory": "own-password"})
 	opts := testOptions(newFakeClock(), nil)
 	opts.Throttle = Throttle{Delay: -1, BlockAfter: 3}
 	h := Middleware(users, opts)(whoami)
-	for i, pw := range []string{"x", "x", "secret", "x", "x", "secret"} {
-		want := 401
-		if pw == "secret" {
-			want = 200
+	steps := []struct {
+		user, pw string
+		want     int
+	}{
+		{"alice", "x", 401},
+		{"alice", "y", 401},
+		{"mallory", "own-password", 200},
+		{"alice", "z", 401}, // the third failure reaches the limit
+		{"mallory", "own-password", 429},
+		{"alice", "secret", 429},
+	}
+	for i, s := range steps {
+		if res := serve(h, http.MethodGet, "", basic(s.user, s.pw)); res.code != s.want {
+			t.Fatalf("request %d (%s/%s): status = %d, want %d", i+1, s.user, s.pw, res.code, s.want)
 		}
-		if res := serve(h, http.MethodGet, "", basic("alice", pw)); res.code != want {
-			t.Fatalf("request %d (%s): status = %d, want %d", i+1, pw, res.code, want)
-		}
+	}
+}
+
+// TestThrottleParallelGuesses: guesses sent at once are verified one after
+// another per client, so the block applies after BlockAfter of them however
+// many arrive together.
+func TestThrottleParallelGuesses(t *testing.T) {
+	users := newFakeUsers(t, map[string]string{"alice": "secret"})
+	opts := testOptions(newFakeClock(), nil)
+	opts.Throttle = Throttle{Delay: -1, BlockAfter: 5}
+	opts.MaxConcurrentVerifications = 4
+	h := Middleware(users, opts)(whoami)
+	const n = 40
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes <- serve(h, http.MethodGet, "198.51.100.7:4000", basic("alice", fmt.Sprint("guess", i))).code
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	if count[401] != 5 || count[429] != n-5 {
+		t.Fatalf("%d parallel guesses: %v, want 5 × 401 and %d × 429", n, count, n-5)
 	}
 }
 

@@ -135,7 +135,7 @@ func userNotFound(name string) error { return fmt.Errorf("%w: user %q", ErrNotFo
 // it is not 1-64 bytes of [A-Za-z0-9._@+-] or starts with '.'. The store
 // sets Created.
 func (db *DB) CreateUser(u User) error {
-	if err := checkUserName(u.Name); err != nil {
+	if err := CheckUserName(u.Name); err != nil {
 		return err
 	}
 	u.Created = now()

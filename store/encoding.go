@@ -94,7 +94,10 @@ func validUserName(s string) bool {
 	return true
 }
 
-func checkUserName(name string) error {
+// CheckUserName returns an error wrapping ErrInvalidName unless name may be
+// a user name: 1 to 64 bytes of [A-Za-z0-9._@+-], not starting with '.'.
+// Callers use it to refuse a name before asking for anything else.
+func CheckUserName(name string) error {
 	if !validUserName(name) {
 		return fmt.Errorf("%w: user name %q must be 1-64 bytes of [A-Za-z0-9._@+-] not starting with '.'", ErrInvalidName, name)
 	}

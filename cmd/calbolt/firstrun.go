@@ -53,6 +53,11 @@ func firstRun(db *store.DB, name string) (*account, error) {
 	return &account{name: name, password: password}, nil
 }
 
+// invalidUserName states the rule store.CheckUserName enforces.
+func invalidUserName(name string) error {
+	return fmt.Errorf("invalid user name %q: use 1 to 64 characters from A-Z a-z 0-9 . _ @ + -, not starting with '.'", name)
+}
+
 // createUser creates a user with the default calendar. If the calendar
 // cannot be made, the user is removed again so a retry starts clean.
 func createUser(db *store.DB, u store.User) error {
@@ -61,7 +66,7 @@ func createUser(db *store.DB, u store.User) error {
 			return fmt.Errorf("user %q already exists", u.Name)
 		}
 		if errors.Is(err, store.ErrInvalidName) {
-			return fmt.Errorf("invalid user name %q: it must be non-empty, without '/' or control characters", u.Name)
+			return invalidUserName(u.Name)
 		}
 		return fmt.Errorf("creating user %q: %w", u.Name, err)
 	}

@@ -284,6 +284,29 @@ func TestUserAddBadPassword(t *testing.T) {
 	}
 }
 
+func TestUserAddBadNameFirst(t *testing.T) {
+	for _, name := range []string{"bob smith", ".hidden", "a/b", strings.Repeat("x", 65)} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "data")
+			// No password on stdin: the name must be refused before one is asked for.
+			res := calbolt(t, "", nil, "user", "add", name, "--data", dir)
+			if res.code != 1 || !strings.Contains(res.stderr, "invalid user name") || !strings.Contains(res.stderr, "A-Z a-z 0-9") {
+				t.Errorf("exit %d, stderr %q; want exit 1 stating the user-name rule", res.code, res.stderr)
+			}
+			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+				t.Errorf("a refused user add left %s behind (stat: %v)", dir, err)
+			}
+		})
+	}
+}
+
+func TestUserAddControlCharPassword(t *testing.T) {
+	res := calbolt(t, "twelve-chars\u0085x\n", nil, "user", "add", "bob", "--data", t.TempDir())
+	if res.code != 1 || !strings.Contains(res.stderr, "control characters") {
+		t.Errorf("exit %d, stderr %q; want a refusal of the C1 control character", res.code, res.stderr)
+	}
+}
+
 func TestUserPasswd(t *testing.T) {
 	dir := t.TempDir()
 	mustRun(t, "first password\n", "user", "add", "alice", "--data", dir)
@@ -604,7 +627,7 @@ func TestServe(t *testing.T) {
 func TestServeLocked(t *testing.T) {
 	dir := t.TempDir()
 	s := startServer(t, dir)
-	const wantUser = "is in use by a running calbolt server; stop it or use the server's HTTP API"
+	const wantUser = "is in use by a running calbolt server; stop it first"
 	tests := []struct {
 		name  string
 		stdin string

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/term"
@@ -108,7 +109,9 @@ func checkPassword(p string) error {
 		return errors.New("the password is not valid UTF-8; nothing changed")
 	case utf8.RuneCountInString(p) < minPasswordLen:
 		return fmt.Errorf("the password is too short: use at least %d characters; nothing changed", minPasswordLen)
-	case strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+	case strings.ContainsFunc(p, unicode.IsControl):
+		// The same rule auth's Basic parser applies: a password it would
+		// refuse could never be used to log in.
 		return errors.New("the password contains control characters; nothing changed")
 	}
 	return nil

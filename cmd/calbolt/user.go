@@ -16,7 +16,7 @@ import (
 
 // userLockedHint is what to do when a user command finds the data file
 // held by a running server.
-const userLockedHint = "stop it or use the server's HTTP API"
+const userLockedHint = "stop it first"
 
 // dataFlag adds the --data flag every admin command has.
 func dataFlag(fs *flag.FlagSet, dir *string) {
@@ -60,13 +60,15 @@ must be stopped.`,
 }
 
 func (a *app) userAdd(dir, name, email string) error {
+	// Refuse a bad name before creating a data file or asking for a
+	// password that would be thrown away.
+	if err := store.CheckUserName(name); err != nil {
+		return invalidUserName(name)
+	}
 	return a.withUserStore(dir, true, false, func(db *store.DB) error {
-		// Check before asking for a password that would be thrown away.
 		switch _, err := db.User(name); {
 		case err == nil:
 			return fmt.Errorf("user %q already exists (change its password with 'calbolt user passwd %s')", name, name)
-		case errors.Is(err, store.ErrInvalidName):
-			return fmt.Errorf("invalid user name %q: it must be non-empty, without '/' or control characters", name)
 		case !errors.Is(err, store.ErrNotFound):
 			return fmt.Errorf("looking up user %q: %w", name, err)
 		}
