@@ -293,8 +293,9 @@ func maxSpan(m *comp, ovs []*comp) time.Duration {
 // date that does not parse or lies outside MinYear–MaxYear, a TZID that
 // does not resolve, a malformed RRULE or one beyond the limits (SECONDLY;
 // MINUTELY below MinMinutelyInterval; COUNT not positive; INTERVAL beyond
-// MaxInterval; more than MaxTimesPerDay times a day; a rule that can never
-// yield an instance), more than MaxDates RDATE or EXDATE values. COUNT or
+// MaxInterval; more than MaxTimesPerDay times a day; a BYSETPOS beyond the
+// set of one DAILY, HOURLY or MINUTELY period; a rule that can never yield
+// an instance), more than MaxDates RDATE or EXDATE values. COUNT or
 // RDATEs beyond the instance cap are ErrTooManyInstances, the rest
 // ErrInvalid. An UNTIL before DTSTART is fine (the rule adds nothing).
 func Validate(cal *ical.Calendar, opts *Options) (err error) {

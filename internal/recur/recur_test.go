@@ -619,6 +619,12 @@ func TestRejected(t *testing.T) {
 		{"too many exdates", "EXDATE:" + strings.Join(many, ","), ErrInvalid},
 		{"bad duration", "DURATION:P1X", ErrInvalid},
 		{"unknown exdate tzid", "EXDATE;TZID=Nowhere:20260102T000000", ErrInvalid},
+		{"minutely setpos beyond set", "RRULE:FREQ=MINUTELY;COUNT=2;BYSETPOS=2", ErrInvalid},
+		{"minutely negative setpos beyond set", "RRULE:FREQ=MINUTELY;COUNT=5;BYDAY=MO;BYSETPOS=-2", ErrInvalid},
+		{"minutely interval setpos beyond set", "RRULE:FREQ=MINUTELY;INTERVAL=15;BYSETPOS=2", ErrInvalid},
+		{"hourly setpos beyond set", "RRULE:FREQ=HOURLY;BYSETPOS=2", ErrInvalid},
+		{"daily setpos beyond set", "RRULE:FREQ=DAILY;BYHOUR=9,10;BYSETPOS=3", ErrInvalid},
+		{"minutely impossible day late hour", "RRULE:FREQ=MINUTELY;COUNT=2;BYHOUR=23;BYMINUTE=59;BYMONTH=2;BYMONTHDAY=30", ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -635,6 +641,14 @@ func TestRejected(t *testing.T) {
 				t.Errorf("rejecting took %v", d)
 			}
 		})
+	}
+	// BYSETPOS beyond the set of a sub-daily period is refused by its
+	// shape, before the probe (which would search up to the year 9999).
+	for _, rule := range []string{"FREQ=MINUTELY;COUNT=2;BYSETPOS=2", "FREQ=MINUTELY;COUNT=5;BYDAY=MO;BYSETPOS=-2", "FREQ=MINUTELY;INTERVAL=15;BYSETPOS=2", "FREQ=HOURLY;BYSETPOS=2"} {
+		cal := parse(t, "BEGIN:VEVENT\nUID:1\nDTSTART:20260101T090000Z\nRRULE:"+rule+"\nEND:VEVENT")
+		if err := Validate(cal, nil); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "BYSETPOS") {
+			t.Errorf("Validate(%s) = %v, want ErrInvalid for BYSETPOS", rule, err)
+		}
 	}
 	if err := Validate(parse(t, "BEGIN:VEVENT\nUID:1\nDTSTART:15000101T000000Z\nEND:VEVENT"), nil); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Validate(year 1500) = %v, want ErrInvalid", err)
@@ -654,6 +668,9 @@ func TestAccepted(t *testing.T) {
 		"freq=daily;count=3",
 		"FREQ=DAILY;UNTIL=99991231T235959Z",
 		"FREQ=DAILY;X-NAME=FOO;RSCALE=GREGORIAN",
+		"FREQ=HOURLY;BYMINUTE=0,30;BYSETPOS=-1",
+		"FREQ=MINUTELY;INTERVAL=15;BYSECOND=0,30;BYSETPOS=2",
+		"FREQ=MINUTELY;INTERVAL=15;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO",
 	} {
 		cal := parse(t, "BEGIN:VEVENT\nUID:1\nDTSTART:20260101T000000Z\nRRULE:"+rule+"\nEND:VEVENT")
 		if err := Validate(cal, nil); err != nil {

@@ -268,7 +268,13 @@ func gcd(a, b int) int {
 // checkRule makes sure rrule-go can iterate the rule in bounded time:
 // limits first, then that the rule can reach its BYHOUR/BYMINUTE (else
 // rrule-go loops forever), then a probe that it yields an instance at all
-// (else rrule-go searches up to the year 9999).
+// (else rrule-go searches up to the year 9999). Rules that never match are
+// refused by their shape where possible, before the probe: with FREQ=DAILY
+// or finer, a BYSETPOS beyond the size of one period's set (|BYSECOND| for
+// MINUTELY, |BYMINUTE|·|BYSECOND| for HOURLY, times |BYHOUR| for DAILY) is
+// ErrInvalid; and a sub-daily rule is first probed as a daily rule with
+// the same day filters, so that day filters no day matches cost a day-by-
+// day search, not a minute-by-minute one.
 func checkRule(ru *rule, start timeVal) error {
 	o := &ru.opt
 	if o.Freq == rrule.MINUTELY && o.Interval < MinMinutelyInterval && !ru.count {
@@ -336,10 +342,47 @@ func checkRule(ru *rule, start timeVal) error {
 			}
 		}
 	}
+	// BYSETPOS picks from the set of one period. Below WEEKLY that set
+	// is the times of one day (DAILY) or of one hour or minute, whatever
+	// the day filters say: a position beyond its size never matches, and
+	// rrule-go would search every period up to the year 9999 for it.
+	if o.Freq >= rrule.DAILY && len(o.Bysetpos) > 0 {
+		size := len(o.Bysecond)
+		if o.Freq <= rrule.HOURLY {
+			size *= len(o.Byminute)
+		}
+		if o.Freq == rrule.DAILY {
+			size *= len(o.Byhour)
+		}
+		for _, p := range o.Bysetpos {
+			if p > size || -p > size {
+				return invalidRule("BYSETPOS %d beyond the %d times of a period", p, size)
+			}
+		}
+	}
+	// Below DAILY, a rule whose day filters match no day at all would be
+	// searched period by period (up to 1440 a day); a daily rule with the
+	// same filters finds that out cheaply.
+	if o.Freq > rrule.DAILY && !probe(dayProjection(*o)) {
+		return invalidRule("the rule yields no instance")
+	}
 	if !probe(*o) {
 		return invalidRule("the rule yields no instance")
 	}
 	return nil
+}
+
+// dayProjection returns a FREQ=DAILY rule with the day filters of the
+// sub-daily rule o: it yields an instance if o does.
+func dayProjection(o rrule.ROption) rrule.ROption {
+	o.Freq = rrule.DAILY
+	o.Interval = 1
+	o.Bysetpos = nil
+	w := o.Dtstart
+	// The first day counts even when its time has passed.
+	o.Dtstart = time.Date(w.Year(), w.Month(), w.Day(), 0, 0, 0, 0, w.Location())
+	o.Byhour, o.Byminute, o.Bysecond = []int{0}, []int{0}, []int{0}
+	return o
 }
 
 // fillDefaults makes explicit what rrule-go would take from DTSTART, so
