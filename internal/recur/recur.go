@@ -214,11 +214,13 @@ func Expand(cal *ical.Calendar, start, end time.Time, opts *Options) ([]Instance
 
 // Bounds returns the first start and the last end over all instances of
 // cal, overrides and RDATEs included; unbounded is true when an RRULE has
-// neither COUNT nor UNTIL (then last only covers what was seen before the
-// search stopped, and means nothing). It stays cheap: when an UNTIL rule
-// has more instances than the cap, last is the UNTIL bound plus the longest
-// instance instead (never earlier than the true last end). An object with
-// no scheduled instance returns zero times.
+// neither COUNT nor UNTIL (then last means nothing). It stays cheap: one
+// occurrence budget serves the whole call, and when the walk of a group
+// stops short of its end, last is estimated from above (UNTIL plus the
+// longest instance, for rules with UNTIL only) or, when that is not
+// possible (a COUNT rule), unbounded is true: last is never before the
+// end of a real instance. An object with no scheduled instance returns
+// zero times.
 func Bounds(cal *ical.Calendar, opts *Options) (first, last time.Time, unbounded bool, err error) {
 	defer recoverInvalid(&err)
 	r := newResolver(cal, opts)
@@ -227,44 +229,73 @@ func Bounds(cal *ical.Calendar, opts *Options) (first, last time.Time, unbounded
 	if err != nil {
 		return first, last, false, err
 	}
-	see := func(in Instance) {
-		if first.IsZero() || in.Start.Before(first) {
-			first = in.Start
-		}
-		if last.IsZero() || in.End.After(last) {
-			last = in.End
+	seeFirst := func(t time.Time) {
+		if first.IsZero() || t.Before(first) {
+			first = t
 		}
 	}
+	seeLast := func(t time.Time) {
+		if last.IsZero() || t.After(last) {
+			last = t
+		}
+	}
+	budget := 2*cap + 2*MaxDates
+	pulled := new(int)
 	for _, g := range groups {
+		all := append(slices.Clone(g.masters), g.overrides...)
 		unb := false
-		for _, m := range append(slices.Clone(g.masters), g.overrides...) {
+		for _, m := range all {
 			unb = unb || m.unbounded()
 		}
 		unbounded = unbounded || unb
-		x := &expander{r: r, cap: cap + 2*MaxDates, budget: 2 * cap}
-		x.fn = func(in Instance, fromMaster bool) bool {
-			see(in)
-			return !(unb && fromMaster) // unbounded: the first master instance is the earliest
-		}
-		x.group(g)
-		if errors.Is(x.err, errBudget) || errors.Is(x.err, ErrTooManyInstances) {
-			if unb {
+		if *pulled <= budget {
+			x := &expander{r: r, cap: cap + 2*MaxDates, budget: budget, pulled: pulled}
+			x.fn = func(in Instance, fromMaster bool) bool {
+				seeFirst(in.Start)
+				seeLast(in.End)
+				return !(unb && fromMaster) // unbounded: the first master instance is the earliest
+			}
+			x.group(g)
+			if x.err == nil {
 				continue
 			}
-			// Bounded rules with more instances than the budget: the
-			// last end is at most UNTIL plus the longest instance.
-			for _, m := range append(slices.Clone(g.masters), g.overrides...) {
-				for _, ru := range m.rules {
-					end := ru.untilAbs.Add(maxSpan(m, g.overrides))
-					if ru.until && end.After(last) {
-						last = end
-					}
-				}
+			if !errors.Is(x.err, errBudget) && !errors.Is(x.err, ErrTooManyInstances) {
+				return time.Time{}, time.Time{}, false, x.err
 			}
+		}
+		// The walk stopped short (or never started: the budget is
+		// spent): bound first from below and last from above.
+		for _, c := range all {
+			if !c.sched {
+				continue
+			}
+			seeFirst(c.start.abs)
+			if c.future {
+				seeFirst(c.start.abs.Add(-2 * time.Hour)) // a moved instance
+			}
+			for _, pe := range c.rdates {
+				seeFirst(pe.start.abs)
+			}
+		}
+		if unb {
 			continue
 		}
-		if x.err != nil {
-			return time.Time{}, time.Time{}, false, x.err
+		for _, c := range all {
+			if !c.sched {
+				continue
+			}
+			span := maxSpan(c, g.overrides)
+			seeLast(c.start.abs.Add(span))
+			for _, pe := range c.rdates {
+				seeLast(pe.start.abs.Add(span))
+			}
+			for _, ru := range c.rules {
+				if ru.count {
+					unbounded = true // the last of COUNT instances is unknown
+				} else {
+					seeLast(ru.untilAbs.Add(span))
+				}
+			}
 		}
 	}
 	return first, last, unbounded, nil
@@ -296,10 +327,29 @@ func maxSpan(m *comp, ovs []*comp) time.Duration {
 // MaxInterval; more than MaxTimesPerDay times a day; a BYSETPOS beyond the
 // set of one DAILY, HOURLY or MINUTELY period; a rule that can never yield
 // an instance), more than MaxDates RDATE or EXDATE values. COUNT or
-// RDATEs beyond the instance cap are ErrTooManyInstances, the rest
+// RDATEs beyond the instance cap, in one rule or summed over all the
+// object's components, are ErrTooManyInstances, the rest
 // ErrInvalid. An UNTIL before DTSTART is fine (the rule adds nothing).
 func Validate(cal *ical.Calendar, opts *Options) (err error) {
 	defer recoverInvalid(&err)
-	_, err = readGroups(cal, newResolver(cal, opts), opts.maxInstances())
-	return err
+	cap := opts.maxInstances()
+	groups, err := readGroups(cal, newResolver(cal, opts), cap)
+	if err != nil {
+		return err
+	}
+	// One object may not hold more COUNT instances and RDATEs, in all its
+	// components together, than the cap: each costs work on every query.
+	total := 0
+	for _, g := range groups {
+		for _, c := range append(slices.Clone(g.masters), g.overrides...) {
+			total += len(c.rdates)
+			for _, ru := range c.rules {
+				total += ru.opt.Count
+			}
+		}
+	}
+	if total > cap {
+		return fmt.Errorf("%w: %d COUNT instances and RDATE values in the object, more than %d", ErrTooManyInstances, total, cap)
+	}
+	return nil
 }

@@ -807,3 +807,63 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+// many returns n VEVENTs with distinct UIDs, each with the given body.
+func many(n int, body string) string {
+	var b strings.Builder
+	for i := range n {
+		b.WriteString("BEGIN:VEVENT\nUID:" + strconv.Itoa(i) + "\n" + body + "\nEND:VEVENT\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+func TestBudgetPerCall(t *testing.T) {
+	// Each master alone stays well within the budget; together they do
+	// not, and one call may not examine them all.
+	cal := parse(t, many(10, "DTSTART:20200101T000000Z\nRRULE:FREQ=MINUTELY;INTERVAL=15;COUNT=500"))
+	opts := &Options{MaxInstances: 600} // a budget of 3200 rule occurrences
+	if _, err := Expand(cal, ts(t, "20300101T000000Z"), ts(t, "20310101T000000Z"), opts); !errors.Is(err, ErrTooManyInstances) {
+		t.Errorf("Expand = %v, want ErrTooManyInstances", err)
+	}
+	if err := Validate(cal, &Options{MaxInstances: 4999}); !errors.Is(err, ErrTooManyInstances) {
+		t.Errorf("Validate(COUNT total 5000, cap 4999) = %v, want ErrTooManyInstances", err)
+	}
+	if err := Validate(cal, &Options{MaxInstances: 5000}); err != nil {
+		t.Errorf("Validate(COUNT total 5000, cap 5000) = %v", err)
+	}
+	rd := parse(t, many(3, "DTSTART:20200101T000000Z\nRRULE:FREQ=DAILY;COUNT=40\nRDATE:20300101T000000Z,20300102T000000Z"))
+	if err := Validate(rd, &Options{MaxInstances: 125}); !errors.Is(err, ErrTooManyInstances) {
+		t.Errorf("Validate(COUNT+RDATE total 126, cap 125) = %v, want ErrTooManyInstances", err)
+	}
+	// Bounds shares the budget too, and says so rather than guess.
+	_, _, unb, err := Bounds(cal, opts)
+	if err != nil || !unb {
+		t.Errorf("Bounds = unbounded %v, %v; want an open end", unb, err)
+	}
+}
+
+func TestBoundsStopsShort(t *testing.T) {
+	tests := []struct {
+		name, body string
+		instance   string // the end of a real instance that last must not precede
+	}{
+		{"rdate after until", "RRULE:FREQ=MINUTELY;INTERVAL=15;UNTIL=20270101T000000Z\nRDATE:20300101T120000Z", "20300101T120000Z"},
+		{"count rule beside until", "RRULE:FREQ=MINUTELY;INTERVAL=15;UNTIL=20270101T000000Z\nRRULE:FREQ=YEARLY;COUNT=5\nRDATE:20300101T120000Z", "20300101T000000Z"},
+		{"two count rules", "RRULE:FREQ=DAILY;COUNT=10000\nRRULE:FREQ=DAILY;COUNT=10000;BYHOUR=12", "20530519T120000Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cal := parse(t, "BEGIN:VEVENT\nUID:1\nDTSTART:20260101T000000Z\n"+tt.body+"\nEND:VEVENT")
+			first, last, unb, err := Bounds(cal, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !first.Equal(ts(t, "20260101T000000Z")) {
+				t.Errorf("first = %v", first)
+			}
+			if !unb && last.Before(ts(t, tt.instance)) {
+				t.Errorf("last = %v before the instance at %s", last, tt.instance)
+			}
+		})
+	}
+}

@@ -250,7 +250,8 @@ type expander struct {
 	r          *resolver
 	start, end time.Time // the window; zero means open
 	cap        int       // instances produced before ErrTooManyInstances
-	budget     int       // occurrences examined per master before errBudget
+	budget     int       // rule occurrences examined per call before errBudget
+	pulled     *int      // rule occurrences examined so far, shared by every master of the call
 	selectFn   func(*ical.Component) bool
 	fn         func(in Instance, fromMaster bool) bool
 
@@ -479,12 +480,15 @@ type stream struct {
 	ok     []bool
 	recent [8]int64 // the last starts returned
 	n      int
-	pulled int
+	pulled *int // shared by every stream of one call
 	budget int
 }
 
 func (x *expander) stream(m *comp, from time.Time) (*stream, error) {
-	s := &stream{budget: x.budget}
+	if x.pulled == nil {
+		x.pulled = new(int)
+	}
+	s := &stream{budget: x.budget, pulled: x.pulled}
 	for i := range s.recent {
 		s.recent[i] = math.MinInt64
 	}
@@ -558,7 +562,7 @@ func (s *stream) add(src func() (occ, bool), counted bool) {
 
 func (s *stream) fill(i int) {
 	if s.rules[i] {
-		s.pulled++
+		*s.pulled++
 	}
 	s.heads[i], s.ok[i] = s.srcs[i]()
 }
@@ -566,7 +570,7 @@ func (s *stream) fill(i int) {
 // next returns the next start, skipping duplicates.
 func (s *stream) next() (occ, bool, error) {
 	for {
-		if s.pulled > s.budget {
+		if *s.pulled > s.budget {
 			return occ{}, false, errBudget
 		}
 		best := -1
