@@ -796,12 +796,12 @@ func TestPropPeriods(t *testing.T) {
 func at(t testing.TB, s string) time.Time { return ts(t, s) }
 
 func TestParseDuration(t *testing.T) {
-	for s, want := range map[string]time.Duration{"-PT15M": -15 * time.Minute, "P1DT12H": 36 * time.Hour, "P2W": 14 * 24 * time.Hour, "+PT1H30M5S": time.Hour + 30*time.Minute + 5*time.Second} {
+	for s, want := range map[string]time.Duration{"-PT15M": -15 * time.Minute, "P1DT12H": 36 * time.Hour, "P2W": 14 * 24 * time.Hour, "+PT1H30M5S": time.Hour + 30*time.Minute + 5*time.Second, "P1DT": 24 * time.Hour, "-P2WT": -14 * 24 * time.Hour} {
 		if got, err := ParseDuration(s); err != nil || got != want {
 			t.Errorf("ParseDuration(%q) = %v, %v; want %v", s, got, err, want)
 		}
 	}
-	for _, s := range []string{"", "P", "PT", "1H", "P1H", "PT1D", "P99999999999D"} {
+	for _, s := range []string{"", "P", "PT", "1H", "P1H", "PT1D", "P99999999999D", "P1DTT", "P1DT1", "-PT"} {
 		if _, err := ParseDuration(s); err == nil {
 			t.Errorf("ParseDuration(%q) succeeded", s)
 		}
@@ -865,5 +865,16 @@ func TestBoundsStopsShort(t *testing.T) {
 				t.Errorf("last = %v before the instance at %s", last, tt.instance)
 			}
 		})
+	}
+}
+
+func TestDurationTrailingT(t *testing.T) {
+	cal := parse(t, "BEGIN:VEVENT\nUID:1\nDTSTART:20260101T090000Z\nDURATION:P1DT\nEND:VEVENT")
+	if err := Validate(cal, nil); err != nil {
+		t.Fatalf("Validate(DURATION:P1DT) = %v", err)
+	}
+	ins, err := Expand(cal, time.Time{}, time.Time{}, nil)
+	if want := []string{"20260101T090000Z/20260102T090000Z"}; err != nil || !slices.Equal(spans(ins), want) {
+		t.Errorf("Expand = %v, %v; want %v", spans(ins), err, want)
 	}
 }

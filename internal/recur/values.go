@@ -226,6 +226,7 @@ func parseDuration(s string) (ds durSpec, neg bool, err error) {
 		return ds, neg, bad
 	}
 	inTime := false
+	units := 0
 	var secs int64
 	for s != "" {
 		if s[0] == 'T' {
@@ -234,11 +235,14 @@ func parseDuration(s string) (ds durSpec, neg bool, err error) {
 			}
 			inTime = true
 			s = s[1:]
-			if s == "" {
+			if s == "" && units == 0 {
 				return ds, neg, bad
 			}
+			// "P1DT": a trailing T with nothing after it is read
+			// leniently, as python-icalendar does (CalDAVTester has it).
 			continue
 		}
+		units++
 		i := 0
 		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
 			i++
