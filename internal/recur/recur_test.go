@@ -878,3 +878,28 @@ func TestDurationTrailingT(t *testing.T) {
 		t.Errorf("Expand = %v, %v; want %v", spans(ins), err, want)
 	}
 }
+
+func TestDSTGap(t *testing.T) {
+	newYork := mustLoc(t, "America/New_York")
+	tests := []struct {
+		name     string
+		ics      string
+		floating *time.Location
+		want     []string
+	}{
+		// RFC 5545 §3.3.5: 02:30 does not exist that day; it is 03:30 EDT.
+		{"rfc example west", "BEGIN:VEVENT\nUID:1\nDTSTART;TZID=America/New_York:20070311T023000\nEND:VEVENT", nil, []string{"20070311T073000Z/20070311T073000Z"}},
+		{"east", "BEGIN:VEVENT\nUID:1\nDTSTART;TZID=Europe/Berlin:20260329T023000\nEND:VEVENT", nil, []string{"20260329T013000Z/20260329T013000Z"}},
+		{"floating west", "BEGIN:VEVENT\nUID:1\nDTSTART:20070311T023000\nEND:VEVENT", newYork, []string{"20070311T073000Z/20070311T073000Z"}},
+		{"duration into the gap", "BEGIN:VEVENT\nUID:1\nDTSTART;TZID=America/New_York:20070310T023000\nDURATION:P1D\nEND:VEVENT", nil, []string{"20070310T073000Z/20070311T073000Z"}},
+		{"dtend in the gap", "BEGIN:VEVENT\nUID:1\nDTSTART;TZID=America/New_York:20070311T010000\nDTEND;TZID=America/New_York:20070311T023000\nEND:VEVENT", nil, []string{"20070311T060000Z/20070311T073000Z"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ins, err := Expand(parse(t, tt.ics), time.Time{}, time.Time{}, &Options{Floating: tt.floating})
+			if err != nil || !slices.Equal(spans(ins), tt.want) {
+				t.Errorf("Expand = %v, %v; want %v", spans(ins), err, tt.want)
+			}
+		})
+	}
+}

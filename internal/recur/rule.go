@@ -254,7 +254,7 @@ func ruleUntil(s string, start timeVal, r *resolver) (time.Time, error) {
 	case utc:
 		return time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC).In(loc), nil
 	default:
-		return time.Date(y, time.Month(mo), d, h, mi, sec, 0, loc), nil
+		return wallTime(y, time.Month(mo), d, h, mi, sec, loc), nil
 	}
 }
 

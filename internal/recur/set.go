@@ -457,8 +457,14 @@ func (x *expander) master(m *comp, ovs []*comp) {
 		}
 		if f := ix.future(o); f != nil {
 			sh := shifts[f]
-			w := time.Date(o.wall.Year(), o.wall.Month(), o.wall.Day()+sh.days, o.wall.Hour(), o.wall.Minute(), o.wall.Second()+sh.secs, 0, o.wall.Location())
-			x.emit(x.instance(f, x.r.toAbs(w, m.start), nil, rid), true)
+			// The moved wall clock, normalized in UTC so that a DST gap
+			// is not skipped before toAbs sees it.
+			w := time.Date(o.wall.Year(), o.wall.Month(), o.wall.Day()+sh.days, o.wall.Hour(), o.wall.Minute(), o.wall.Second()+sh.secs, 0, time.UTC)
+			loc := x.r.floating
+			if m.start.loc != nil {
+				loc = m.start.loc
+			}
+			x.emit(x.instance(f, wallTime(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), loc).UTC(), nil, rid), true)
 			continue
 		}
 		x.emit(x.instance(m, o.abs, o.pe, rid), true)
