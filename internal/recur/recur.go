@@ -7,7 +7,11 @@
 //
 // Rules are iterated by github.com/teambition/rrule-go in the wall clock of
 // DTSTART's zone, so a daily 09:00 Europe/Berlin event stays at 09:00 local
-// across DST changes. Because rrule-go cannot be interrupted, every rule is
+// across DST changes. rrule-go is handed a UTC time standing for that wall
+// clock (its own date arithmetic in a zone loses a day where DST starts at
+// local midnight), and each wall time is then read in the zone as RFC 5545
+// §3.3.5 says: the first instant of a repeated time, the offset before the
+// gap for a skipped one. Because rrule-go cannot be interrupted, every rule is
 // checked against the limits below (and probed to yield at least one
 // instance) before it is iterated, and unbounded rules are restarted near
 // the requested window instead of being walked from DTSTART.

@@ -903,3 +903,26 @@ func TestDSTGap(t *testing.T) {
 		})
 	}
 }
+
+func TestRuleAcrossDSTStart(t *testing.T) {
+	tests := []struct {
+		name, ics string
+		want      []string
+	}{
+		// DST starts at local midnight: rrule-go's date arithmetic in the
+		// zone used to lose 6 September.
+		{"santiago midnight", "BEGIN:VEVENT\nUID:1\nDTSTART;TZID=America/Santiago:20260823T100000\nRRULE:FREQ=WEEKLY;BYDAY=SU,SA;COUNT=6\nEND:VEVENT",
+			[]string{"20260823T140000Z/20260823T140000Z", "20260829T140000Z/20260829T140000Z", "20260830T140000Z/20260830T140000Z", "20260905T140000Z/20260905T140000Z", "20260906T130000Z/20260906T130000Z", "20260912T130000Z/20260912T130000Z"}},
+		// A rule instance in the gap takes the offset before it.
+		{"new york gap", "BEGIN:VEVENT\nUID:1\nDTSTART;TZID=America/New_York:20070310T023000\nRRULE:FREQ=DAILY;COUNT=3\nEND:VEVENT",
+			[]string{"20070310T073000Z/20070310T073000Z", "20070311T073000Z/20070311T073000Z", "20070312T063000Z/20070312T063000Z"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ins, err := Expand(parse(t, tt.ics), time.Time{}, time.Time{}, nil)
+			if err != nil || !slices.Equal(spans(ins), tt.want) {
+				t.Errorf("Expand = %v, %v; want %v", spans(ins), err, tt.want)
+			}
+		})
+	}
+}

@@ -211,7 +211,12 @@ func parseRule(value string, start timeVal, r *resolver, maxCount int) (*rule, e
 			o.Bysecond[i] = 59
 		}
 	}
-	o.Dtstart = start.wall
+	// rrule-go iterates a UTC time standing for the wall clock of the
+	// start's frame (zoned, floating or DATE): its date arithmetic in a
+	// zone would lose a day where DST starts at midnight, and a time in a
+	// DST gap; toAbs turns each result into an instant.
+	w := start.wall
+	o.Dtstart = time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), 0, time.UTC)
 	if untilStr != "" {
 		u, err := ruleUntil(untilStr, start, r)
 		if err != nil {
@@ -222,7 +227,7 @@ func parseRule(value string, start timeVal, r *resolver, maxCount int) (*rule, e
 		ru.untilAbs = r.toAbs(u, start)
 	} else {
 		// rrule-go's default UNTIL is DTSTART + 292 years; make it "never".
-		o.Until = time.Date(rrule.MAXYEAR, 12, 31, 23, 59, 59, 0, start.wall.Location())
+		o.Until = time.Date(rrule.MAXYEAR, 12, 31, 23, 59, 59, 0, time.UTC)
 	}
 	if err := checkRule(ru, start); err != nil {
 		return nil, err
@@ -230,7 +235,7 @@ func parseRule(value string, start timeVal, r *resolver, maxCount int) (*rule, e
 	return ru, nil
 }
 
-// ruleUntil reads UNTIL in the frame of the start (RFC 5545 §3.3.10: UTC
+// ruleUntil reads UNTIL, as a wall-clock stand-in, in the frame of the start (RFC 5545 §3.3.10: UTC
 // for a zoned DTSTART, local for a floating one, a DATE for a DATE one),
 // accepting the common mismatches: a local UNTIL with a zoned DTSTART is
 // read in DTSTART's zone; a DATE UNTIL with a DATE-TIME DTSTART means the
@@ -244,17 +249,14 @@ func ruleUntil(s string, start timeVal, r *resolver) (time.Time, error) {
 	if y > rrule.MAXYEAR {
 		y = rrule.MAXYEAR
 	}
-	loc := start.wall.Location()
 	switch {
 	case date && !start.date:
-		return time.Date(y, time.Month(mo), d, 23, 59, 59, 0, loc), nil
-	case utc && start.loc == nil:
+		return time.Date(y, time.Month(mo), d, 23, 59, 59, 0, time.UTC), nil
+	case utc:
 		u := time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC)
 		return r.toWall(u, start), nil
-	case utc:
-		return time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC).In(loc), nil
 	default:
-		return wallTime(y, time.Month(mo), d, h, mi, sec, loc), nil
+		return time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC), nil
 	}
 }
 

@@ -473,7 +473,7 @@ func (x *expander) master(m *comp, ovs []*comp) {
 
 // An occ is one start of a recurrence set, before EXDATE and overrides.
 type occ struct {
-	wall time.Time // in the master's frame
+	wall time.Time // in the master's frame, as a UTC stand-in
 	abs  time.Time
 	pe   *period // the RDATE PERIOD it comes from
 }
@@ -524,7 +524,7 @@ func (x *expander) stream(m *comp, from time.Time) (*stream, error) {
 			return occ{}, false
 		}
 		first = false
-		return occ{wall: m.start.wall, abs: m.start.abs}, true
+		return occ{wall: x.r.toWall(m.start.abs, m.start), abs: m.start.abs}, true
 	}, false)
 	for _, ru := range m.rules {
 		next, err := ru.iterator(from)
@@ -544,7 +544,7 @@ func (x *expander) stream(m *comp, from time.Time) (*stream, error) {
 			if !ok {
 				return occ{}, false
 			}
-			if first && !t.Equal(start.wall) {
+			if first && !t.Equal(ru.opt.Dtstart) {
 				left--
 			}
 			first = false

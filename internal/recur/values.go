@@ -133,12 +133,12 @@ func (r *resolver) parseTime(s, tzid string, wantDate bool) (timeVal, error) {
 	}
 }
 
-// toAbs turns a wall-clock time of frame v (as the rule iterator yields
-// it) into an instant.
+// toAbs turns a wall-clock time of frame v (a UTC time standing for it,
+// as the rule iterator yields it) into an instant.
 func (r *resolver) toAbs(t time.Time, v timeVal) time.Time {
 	loc := r.floating
 	if v.loc != nil {
-		loc = t.Location()
+		loc = v.loc
 	}
 	return wallTime(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), loc).UTC()
 }
@@ -177,12 +177,14 @@ func earliest(t time.Time) time.Time {
 	return t
 }
 
-// toWall turns an instant into a wall-clock time of frame v.
+// toWall turns an instant into a wall-clock time of frame v, as a UTC
+// time standing for it (the frame rules are iterated in).
 func (r *resolver) toWall(t time.Time, v timeVal) time.Time {
+	loc := r.floating
 	if v.loc != nil {
-		return t.In(v.loc)
+		loc = v.loc
 	}
-	w := t.In(r.floating)
+	w := t.In(loc)
 	return time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), 0, time.UTC)
 }
 
