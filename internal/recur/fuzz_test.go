@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
+	"github.com/teambition/rrule-go"
 )
 
 // decodeLoose parses like the server's PUT path: a decoder panic is just
@@ -284,5 +285,46 @@ func TestFastForward(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("RRULE:%s from %v in [%v, %v):\nExpand %q\nwalk   %q", rule, start, ws, we, got, want)
 		}
+	}
+}
+
+// TestProbeDays checks that the day-by-day pre-probe of sub-daily rules
+// never refuses a rule the full probe accepts.
+func TestProbeDays(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	intervals := []int{1, 2, 5, 7, 11, 15, 45, 90, 97, 1439, 1441, 2880, 9973}
+	filters := []string{"", "BYDAY=TU", "BYDAY=WE", "BYMONTH=2;BYMONTHDAY=29", "BYMONTHDAY=31", "BYDAY=SU;BYMONTHDAY=13", "BYYEARDAY=-1", "BYWEEKNO=53;BYDAY=TH"}
+	times := map[string][]string{"HOURLY": {"", "BYHOUR=23", "BYHOUR=0,12"}, "MINUTELY": {"", "BYHOUR=23;BYMINUTE=59", "BYMINUTE=0", "BYHOUR=5"}}
+	refused := 0
+	for n := 0; n < 300; n++ {
+		freq := []string{"HOURLY", "MINUTELY"}[rng.Intn(2)]
+		rule := fmt.Sprintf("FREQ=%s;COUNT=2;INTERVAL=%d", freq, intervals[rng.Intn(len(intervals))])
+		for _, p := range []string{filters[rng.Intn(len(filters))], times[freq][rng.Intn(len(times[freq]))]} {
+			if p != "" {
+				rule += ";" + p
+			}
+		}
+		start := time.Date(2026, time.Month(1+rng.Intn(12)), 1+rng.Intn(28), rng.Intn(24), rng.Intn(60), 0, 0, time.UTC)
+		ru, err := parseRule(rule, timeVal{abs: start, wall: start, loc: time.UTC}, newResolver(nil, nil), DefaultMaxInstances)
+		if err == nil {
+			continue // accepted: the full probe ran too
+		}
+		if !strings.Contains(err.Error(), "yields no instance") {
+			continue
+		}
+		// Refused: the full probe alone must agree.
+		refused++
+		if ru != nil {
+			t.Fatal("a rule and an error")
+		}
+		preProbe = func(rrule.ROption) bool { return true }
+		_, err = parseRule(rule, timeVal{abs: start, wall: start, loc: time.UTC}, newResolver(nil, nil), DefaultMaxInstances)
+		preProbe = probeDays
+		if err == nil {
+			t.Errorf("%s from %v refused, but it yields an instance", rule, start)
+		}
+	}
+	if refused < 10 {
+		t.Errorf("%d rules refused: the test tests little", refused)
 	}
 }

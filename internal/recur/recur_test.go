@@ -624,6 +624,7 @@ func TestRejected(t *testing.T) {
 		{"minutely interval setpos beyond set", "RRULE:FREQ=MINUTELY;INTERVAL=15;BYSETPOS=2", ErrInvalid},
 		{"hourly setpos beyond set", "RRULE:FREQ=HOURLY;BYSETPOS=2", ErrInvalid},
 		{"daily setpos beyond set", "RRULE:FREQ=DAILY;BYHOUR=9,10;BYSETPOS=3", ErrInvalid},
+		{"minutely never on the right phase", "RRULE:FREQ=MINUTELY;INTERVAL=7;COUNT=2;BYHOUR=23;BYMINUTE=59;BYDAY=WE", ErrInvalid},
 		{"minutely impossible day late hour", "RRULE:FREQ=MINUTELY;COUNT=2;BYHOUR=23;BYMINUTE=59;BYMONTH=2;BYMONTHDAY=30", ErrInvalid},
 	}
 	for _, tt := range tests {
