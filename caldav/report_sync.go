@@ -23,6 +23,10 @@ type syncCollectionReq struct {
 // maxSyncResults caps a client's DAV:limit.
 const maxSyncResults = 100000
 
+// smallDelta is the number of changed members below which sync-collection
+// fetches them one by one rather than listing the calendar's info index.
+const smallDelta = 64
+
 // reportSync answers sync-collection (RFC 6578 §3.2) on a calendar: every
 // member changed since the token, with a 404 response for each deleted one,
 // and the new token. With a DAV:limit the result is truncated and the
@@ -73,9 +77,11 @@ func (h *handler) reportSync(w http.ResponseWriter, r *http.Request, res resourc
 			names = append(names, c.Name)
 		}
 	}
+	// A short delta reads just its objects; a long one (an initial sync)
+	// reads the info index once instead, which never touches object bytes.
 	objs := map[string]*store.Object{}
 	var list []store.Object
-	if pr.wantsData() || len(names) < 64 {
+	if pr.wantsData() || len(names) < smallDelta {
 		list, err = h.db.Objects(res.user, res.calendar, names)
 	} else {
 		list, err = h.db.ObjectInfos(res.user, res.calendar)
