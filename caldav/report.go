@@ -52,6 +52,21 @@ type dataRequest struct {
 	expand     bool
 	start, end time.Time
 	comp       *gocaldav.CalendarCompRequest // nil: the whole object
+	// zones memoises each calendar's floating zone for expand, keyed by
+	// calendar ID, so a REPORT parses a calendar-timezone once.
+	zones map[string]*time.Location
+}
+
+// floating returns the zone cal's floating times are read in.
+func (dr dataRequest) floating(cal *store.Calendar) *time.Location {
+	if loc, ok := dr.zones[cal.ID]; ok {
+		return loc
+	}
+	loc := floatingZone(cal)
+	if dr.zones != nil {
+		dr.zones[cal.ID] = loc
+	}
+	return loc
 }
 
 // propRequestOf turns a REPORT's DAV:prop into a propRequest and reads the
@@ -82,6 +97,7 @@ func propRequestOf(r *http.Request, p *reportProps) (propRequest, dataRequest, e
 				return pr, dr, validFilter("expand needs UTC start and end, end after start")
 			}
 			dr.expand, dr.start, dr.end = true, start, end
+			dr.zones = map[string]*time.Location{} // shared by every copy of dr
 		}
 	}
 	return pr, dr, nil
@@ -102,7 +118,7 @@ func (h *handler) writeObjects(ms *msWriter, r *http.Request, user string, cal *
 	for i := range objs {
 		o := &objs[i]
 		if dr.expand && o.Data != nil {
-			o.Data = expandData(o.Data, dr, floatingZone(cal))
+			o.Data = expandData(o.Data, dr, dr.floating(cal))
 		}
 		if dr.comp != nil && o.Data != nil {
 			o.Data = partialData(o.Data, dr.comp)
@@ -114,12 +130,24 @@ func (h *handler) writeObjects(ms *msWriter, r *http.Request, user string, cal *
 // floatingZone returns the zone floating times of cal are read in: its
 // calendar-timezone when it has one, else UTC.
 func floatingZone(cal *store.Calendar) *time.Location {
-	if cal == nil || cal.Timezone == "" {
+	if cal == nil {
 		return time.UTC
 	}
-	ic, err := decodeCalendar([]byte(cal.Timezone))
+	if loc := zoneOf(cal.Timezone); loc != nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// zoneOf returns the zone of a VCALENDAR holding a VTIMEZONE (the value of
+// CALDAV:calendar-timezone or CALDAV:timezone), or nil.
+func zoneOf(vtimezone string) *time.Location {
+	if vtimezone == "" {
+		return nil
+	}
+	ic, err := decodeCalendar([]byte(vtimezone))
 	if err != nil {
-		return time.UTC
+		return nil
 	}
 	for _, c := range ic.Children {
 		if c.Name != ical.CompTimezone {
@@ -131,5 +159,5 @@ func floatingZone(cal *store.Calendar) *time.Location {
 			}
 		}
 	}
-	return time.UTC
+	return nil
 }

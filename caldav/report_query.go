@@ -257,7 +257,7 @@ func (h *handler) reportQuery(w http.ResponseWriter, r *http.Request, res resour
 	opts := &recur.Options{Floating: floatingZone(&cal)}
 	if req.Timezone != "" {
 		// RFC 4791 §9.8: the query's own timezone for floating times.
-		if tz := timezoneOf(req.Timezone); tz != nil {
+		if tz := zoneOf(req.Timezone); tz != nil {
 			opts.Floating = tz
 		}
 	}
@@ -332,13 +332,4 @@ func (h *handler) queryCandidates(res resource, f *gocaldav.CompFilter) ([]store
 		}
 	}
 	return out, nil
-}
-
-// timezoneOf reads a CALDAV:timezone element's VTIMEZONE.
-func timezoneOf(s string) *time.Location {
-	tmp := store.Calendar{Timezone: s}
-	if loc := floatingZone(&tmp); loc != time.UTC {
-		return loc
-	}
-	return nil
 }
