@@ -381,6 +381,17 @@ func TestMkcalendarAndProppatch(t *testing.T) {
 			t.Errorf("calendar-description still set after remove")
 		}
 	})
+	t.Run("calendar colours", func(t *testing.T) {
+		for _, tc := range []struct {
+			color, status string
+		}{{"#3A87AD", " 200 "}, {"#3A87ADFF", " 200 "}, {"turquoise", " 200 "}, {"#12", " 403 "}, {"red; x", " 403 "}} {
+			body := `<d:propertyupdate xmlns:d="DAV:" xmlns:ical="http://apple.com/ns/ical/"><d:set><d:prop><ical:calendar-color>` + tc.color + `</ical:calendar-color></d:prop></d:set></d:propertyupdate>`
+			r := s.Do(t, "alice", "PROPPATCH", work, body)
+			if st := caltest.ParseMultistatus(t, r.Body).Responses[0].PropStatus(nsApple, "calendar-color"); !strings.Contains(st, tc.status) {
+				t.Errorf("calendar-color %q: status %q, want%s", tc.color, st, tc.status)
+			}
+		}
+	})
 	t.Run("PROPPATCH is all or nothing", func(t *testing.T) {
 		body := `<d:propertyupdate xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/"><d:set><d:prop><d:displayname>Never</d:displayname><cs:getctag>forged</cs:getctag></d:prop></d:set></d:propertyupdate>`
 		r := s.Do(t, "alice", "PROPPATCH", work, body)

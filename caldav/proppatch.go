@@ -42,7 +42,9 @@ type propResult struct {
 
 var errPropsFailed = errors.New("caldav: property update failed")
 
-var colorRE = regexp.MustCompile(`^#[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?$`)
+// colorRE accepts Apple's calendar-color ("#RRGGBB" or "#RRGGBBAA") and
+// the CSS3 colour names RFC 7986 §5.9 uses for COLOR ("turquoise").
+var colorRE = regexp.MustCompile(`^(#[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?|[A-Za-z]{3,20})$`)
 
 // protectedProps are live properties a client cannot set (RFC 4918 §15).
 var protectedProps = map[xml.Name]bool{
