@@ -103,7 +103,7 @@ func parseObject(body []byte, cal *store.Calendar) (*calendarObject, error) {
 			continue
 		}
 		switch c.Name {
-		case ical.CompEvent, ical.CompToDo, ical.CompJournal, ical.CompFreeBusy:
+		case ical.CompEvent, ical.CompToDo, ical.CompJournal, ical.CompFreeBusy, recur.CompAvailability:
 		default:
 			if !strings.HasPrefix(c.Name, "X-") {
 				return nil, invalidObject("unsupported component %s", c.Name)
@@ -138,13 +138,18 @@ func parseObject(body []byte, cal *store.Calendar) (*calendarObject, error) {
 		if c.Name == ical.CompEvent && c.Props.Get(ical.PropDateTimeStart) == nil {
 			return nil, invalidData("VEVENT without DTSTART")
 		}
+		if c.Name == recur.CompAvailability {
+			if err := validAvailability(ic, c); err != nil {
+				return nil, err
+			}
+		}
 		if c.Props.Get(ical.PropDateTimeStamp) == nil {
 			c.Props.SetDateTime(ical.PropDateTimeStamp, time.Now().UTC().Truncate(time.Second))
 			repaired = true
 		}
 	}
 	if obj.component == "" {
-		return nil, invalidObject("no VEVENT, VTODO, VJOURNAL or VFREEBUSY component")
+		return nil, invalidObject("no VEVENT, VTODO, VJOURNAL, VFREEBUSY or VAVAILABILITY component")
 	}
 	if len(obj.uid) > 1024 {
 		return nil, invalidObject("UID longer than 1024 bytes")
@@ -185,7 +190,13 @@ func parseObject(body []byte, cal *store.Calendar) (*calendarObject, error) {
 	return obj, nil
 }
 
+// supports reports whether cal accepts components named comp. A
+// VAVAILABILITY (RFC 7953) goes wherever events go: it shapes the owner's
+// free-busy time like events do.
 func supports(cal *store.Calendar, comp string) bool {
+	if comp == recur.CompAvailability && supports(cal, ical.CompEvent) {
+		return true
+	}
 	for _, c := range componentSet(cal) {
 		if strings.EqualFold(c, comp) {
 			return true
@@ -194,10 +205,29 @@ func supports(cal *store.Calendar, comp string) bool {
 	return false
 }
 
+// validAvailability checks a VAVAILABILITY (RFC 7953 §3.1): its AVAILABLE
+// subcomponents need DTSTART, and their recurrences the same bounds as an
+// event's.
+func validAvailability(ic *ical.Calendar, vav *ical.Component) error {
+	for _, c := range vav.Children {
+		if c.Name == recur.CompAvailable && c.Props.Get(ical.PropDateTimeStart) == nil {
+			return invalidData("AVAILABLE without DTSTART")
+		}
+	}
+	if err := recur.Validate(recur.AvailableSet(ic, vav), nil); err != nil {
+		if errors.Is(err, recur.ErrTooManyInstances) {
+			return precondition(http.StatusForbidden, "c:max-instances", err.Error())
+		}
+		return invalidData("VAVAILABILITY: %v", err)
+	}
+	return nil
+}
+
 // objectSpan computes the time-span index entry: the first start and last
 // end of all instances, widened for floating times. A VTODO can match a
 // time-range through CREATED or COMPLETED even without dates (RFC 4791 §9.9),
-// and a VFREEBUSY through its FREEBUSY periods, so they span all time.
+// a VFREEBUSY through its FREEBUSY periods, and a VAVAILABILITY shapes
+// free-busy time outside its own instances, so they span all time.
 func objectSpan(ic *ical.Calendar, component string) (store.Span, error) {
 	if component != ical.CompEvent && component != ical.CompJournal {
 		return store.Span{Start: math.MinInt64, End: store.SpanForever}, nil
