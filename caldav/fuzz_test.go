@@ -33,18 +33,18 @@ func FuzzParseObject(f *testing.F) {
 			}
 			return
 		}
-		if obj.uid == "" || obj.component == "" {
+		if obj.UID == "" || obj.Component == "" {
 			t.Fatalf("accepted an object without UID or component: %+v", obj)
 		}
-		if obj.span.End <= obj.span.Start {
-			t.Fatalf("accepted an object with an empty span %+v", obj.span)
+		if obj.Span.End <= obj.Span.Start {
+			t.Fatalf("accepted an object with an empty span %+v", obj.Span)
 		}
-		again, err := parseObject(obj.data, cal)
+		again, err := parseObject(obj.Data, cal)
 		if err != nil {
-			t.Fatalf("stored bytes do not validate again: %v\n%q", err, obj.data)
+			t.Fatalf("stored bytes do not validate again: %v\n%q", err, obj.Data)
 		}
-		if again.uid != obj.uid || again.component != obj.component {
-			t.Fatalf("re-parse gives %s/%s, want %s/%s", again.uid, again.component, obj.uid, obj.component)
+		if again.UID != obj.UID || again.Component != obj.Component {
+			t.Fatalf("re-parse gives %s/%s, want %s/%s", again.UID, again.Component, obj.UID, obj.Component)
 		}
 	})
 }

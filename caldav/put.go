@@ -61,17 +61,17 @@ func (h *handler) servePut(w http.ResponseWriter, r *http.Request, res resource)
 	}
 	stored, created, err := h.db.PutObject(res.user, res.calendar, store.Object{
 		Name:      res.object,
-		UID:       obj.uid,
-		Component: obj.component,
-		Span:      obj.span,
-		Data:      obj.data,
+		UID:       obj.UID,
+		Component: obj.Component,
+		Span:      obj.Span,
+		Data:      obj.Data,
 	}, cond)
 	if err != nil {
 		return err
 	}
 	// RFC 4791 §5.3.4: an ETag only when the stored bytes are the ones the
 	// client sent; otherwise the client must fetch the repaired object.
-	if obj.verbatim {
+	if obj.Verbatim {
 		w.Header().Set("ETag", quoteETag(stored.ETag))
 	}
 	if created {
