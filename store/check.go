@@ -26,7 +26,7 @@ func (db *DB) Check() []error {
 		owners := map[string]bool{}
 		err := tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
 			switch n := string(name); {
-			case n == string(bucketMeta), n == string(bucketUsers):
+			case n == string(bucketMeta), n == string(bucketUsers), n == string(bucketGrants):
 			case strings.HasPrefix(n, ownerPrefix):
 				owners[strings.TrimPrefix(n, ownerPrefix)] = true
 			default:
@@ -68,6 +68,23 @@ func (db *DB) Check() []error {
 			}
 		} else {
 			add("missing users bucket")
+		}
+		if gb := tx.Bucket(bucketGrants); gb != nil {
+			err := gb.ForEach(func(k, v []byte) error {
+				owner, cal, grantee, ok := splitGrantKey(k)
+				switch {
+				case !ok || len(v) != 1 || Access(v[0]) == AccessNone || Access(v[0]) > AccessReadWrite:
+					add("corrupt grant %q", k)
+				case !users[owner] || !users[grantee]:
+					add("grant %q names a missing user", k)
+				case cal != "" && (tx.Bucket(ownerKey(owner)) == nil || tx.Bucket(ownerKey(owner)).Bucket([]byte(cal)) == nil):
+					add("grant %q names a missing calendar", k)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
 		}
 		for owner := range owners {
 			if !users[owner] {

@@ -42,6 +42,82 @@ func runContractTests(t *testing.T, open func(t *testing.T) *DB) {
 	t.Run("InvalidSyncTokens", func(t *testing.T) { testInvalidSyncTokens(t, open) })
 	t.Run("PutObjects", func(t *testing.T) { testPutObjects(t, open) })
 	t.Run("ConcurrentIfMatch", func(t *testing.T) { testConcurrentIfMatch(t, open) })
+	t.Run("Grants", func(t *testing.T) { testGrants(t, open) })
+}
+
+func testGrants(t *testing.T, open func(t *testing.T) *DB) {
+	db := open(t)
+	for _, u := range []string{"alice", "bob", "carol"} {
+		mustUser(t, db, u)
+	}
+	mustCalendar(t, db, "alice", "work")
+	mustCalendar(t, db, "alice", "home")
+	for _, g := range []Grant{
+		{Calendar: "", Grantee: "bob", Access: AccessFreeBusy},
+		{Calendar: "work", Grantee: "carol", Access: AccessRead},
+		{Calendar: "home", Grantee: "carol", Access: AccessReadWrite},
+	} {
+		if err := db.SetGrant("alice", g); err != nil {
+			t.Fatalf("SetGrant(alice, %+v) = %v", g, err)
+		}
+	}
+	wantErr(t, "SetGrant to a missing user", db.SetGrant("alice", Grant{Grantee: "dave", Access: AccessRead}), ErrNotFound)
+	wantErr(t, "SetGrant on a missing calendar", db.SetGrant("alice", Grant{Calendar: "gone", Grantee: "bob", Access: AccessRead}), ErrNotFound)
+	wantErr(t, "SetGrant by a missing owner", db.SetGrant("dave", Grant{Grantee: "bob", Access: AccessRead}), ErrNotFound)
+	wantErr(t, "SetGrant to oneself", db.SetGrant("alice", Grant{Grantee: "alice", Access: AccessRead}), ErrInvalidName)
+	want := []Grant{
+		{Calendar: "", Grantee: "bob", Access: AccessFreeBusy},
+		{Calendar: "home", Grantee: "carol", Access: AccessReadWrite},
+		{Calendar: "work", Grantee: "carol", Access: AccessRead},
+	}
+	if got, err := db.Grants("alice"); err != nil || !slices.Equal(got, want) {
+		t.Errorf("Grants(alice) = %v, %v, want %v", got, err, want)
+	}
+	if got, err := db.Grants("bob"); err != nil || len(got) != 0 {
+		t.Errorf("Grants(bob) = %v, %v, want none: grants are the owner's", got, err)
+	}
+	// Replacing and removing.
+	if err := db.SetGrant("alice", Grant{Calendar: "work", Grantee: "carol", Access: AccessFreeBusy}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetGrant("alice", Grant{Calendar: "home", Grantee: "carol", Access: AccessNone}); err != nil {
+		t.Fatal(err)
+	}
+	want = []Grant{{Calendar: "", Grantee: "bob", Access: AccessFreeBusy}, {Calendar: "work", Grantee: "carol", Access: AccessFreeBusy}}
+	if got, err := db.Grants("alice"); err != nil || !slices.Equal(got, want) {
+		t.Errorf("Grants(alice) after replace and remove = %v, %v, want %v", got, err, want)
+	}
+	// Deleting the calendar removes its grants; deleting a grantee removes
+	// what was granted to them, so a new user of that name inherits nothing.
+	if err := db.DeleteCalendar("alice", "work"); err != nil {
+		t.Fatal(err)
+	}
+	mustCalendar(t, db, "alice", "work")
+	if err := db.DeleteUser("bob"); err != nil {
+		t.Fatal(err)
+	}
+	mustUser(t, db, "bob")
+	if got, err := db.Grants("alice"); err != nil || len(got) != 0 {
+		t.Errorf("Grants(alice) after deleting the calendar and the grantee = %v, %v, want none", got, err)
+	}
+	if err := db.SetGrant("carol", Grant{Grantee: "alice", Access: AccessFreeBusy}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteUser("carol"); err != nil {
+		t.Fatal(err)
+	}
+	mustUser(t, db, "carol")
+	if got, err := db.Grants("carol"); err != nil || len(got) != 0 {
+		t.Errorf("Grants(carol) after re-creating the owner = %v, %v, want none", got, err)
+	}
+	for _, a := range []Access{AccessNone, AccessFreeBusy, AccessRead, AccessReadWrite} {
+		if got, err := ParseAccess(a.String()); got != a || err != nil {
+			t.Errorf("ParseAccess(%q) = %v, %v, want %v", a.String(), got, err, a)
+		}
+	}
+	if _, err := ParseAccess("admin"); err == nil {
+		t.Errorf(`ParseAccess("admin") = nil error, want an error`)
+	}
 }
 
 func testUsers(t *testing.T, open func(t *testing.T) *DB) {
@@ -566,6 +642,18 @@ func testObjectsInRange(t *testing.T, open func(t *testing.T) *DB) {
 			for _, o := range got {
 				if len(o.Data) == 0 {
 					t.Errorf("ObjectsInRange: %s without data", o.Name)
+				}
+			}
+			bare, err := db.ObjectInfosInRange("alice", "work", tt.start, tt.end)
+			if err != nil {
+				t.Fatalf("ObjectInfosInRange(%d, %d) = %v", tt.start, tt.end, err)
+			}
+			if n := names(bare); !slices.Equal(n, tt.want) {
+				t.Errorf("ObjectInfosInRange(%d, %d) = %v, want %v", tt.start, tt.end, n, tt.want)
+			}
+			for i, o := range bare {
+				if len(o.Data) != 0 || o.ETag != got[i].ETag || o.Span != got[i].Span || o.UID != got[i].UID {
+					t.Errorf("ObjectInfosInRange: %+v, want the info of %+v without data", o, got[i])
 				}
 			}
 		})

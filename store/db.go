@@ -250,7 +250,9 @@ func (db *DB) DeleteUser(name string) error {
 		if err := tx.DeleteBucket(ownerKey(name)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 			return fmt.Errorf("store: delete user %q: %w", name, err)
 		}
-		return nil
+		// A user created later under the same name must not inherit
+		// what was granted to this one.
+		return deleteGrants(tx, name, "", true, name)
 	})
 }
 
@@ -408,6 +410,6 @@ func (db *DB) DeleteCalendar(owner, name string) error {
 		if err := ob.DeleteBucket([]byte(name)); err != nil {
 			return fmt.Errorf("store: delete calendar %q: %w", name, err)
 		}
-		return nil
+		return deleteGrants(tx, owner, name, false, "")
 	})
 }

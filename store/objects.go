@@ -148,6 +148,16 @@ func (c *calTx) objectsWithData(names []string) ([]Object, error) {
 // half-open window [start, end) in Unix seconds, using the span index. They
 // come in order of span start.
 func (db *DB) ObjectsInRange(owner, calendar string, start, end int64) ([]Object, error) {
+	return db.inRange(owner, calendar, start, end, true)
+}
+
+// ObjectInfosInRange is ObjectsInRange without the data: names, UIDs,
+// components, spans and ETags from the index alone.
+func (db *DB) ObjectInfosInRange(owner, calendar string, start, end int64) ([]Object, error) {
+	return db.inRange(owner, calendar, start, end, false)
+}
+
+func (db *DB) inRange(owner, calendar string, start, end int64, withData bool) ([]Object, error) {
 	var objs []Object
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		c, err := loadCal(tx, owner, calendar)
@@ -167,8 +177,22 @@ func (db *DB) ObjectsInRange(owner, calendar string, start, end int64) ([]Object
 				names = append(names, string(k[8:]))
 			}
 		}
-		objs, err = c.objectsWithData(names)
-		return err
+		if withData {
+			objs, err = c.objectsWithData(names)
+			return err
+		}
+		objs = make([]Object, 0, len(names))
+		for _, name := range names {
+			info, ok, err := c.lookup(name)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("store: calendar %q: span index names missing object %q", calendar, name)
+			}
+			objs = append(objs, info.object(name))
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
