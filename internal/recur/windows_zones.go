@@ -144,3 +144,10 @@ var windowsZones = map[string]string{
 	"Yakutsk Standard Time":           "Asia/Yakutsk",
 	"Yukon Standard Time":             "America/Whitehorse",
 }
+
+// WindowsZone returns the IANA name of a Windows time-zone name ("W. Europe
+// Standard Time" → "Europe/Berlin"), and whether name is one.
+func WindowsZone(name string) (string, bool) {
+	iana, ok := windowsZones[name]
+	return iana, ok
+}
