@@ -83,7 +83,7 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if he.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="calbolt", charset="UTF-8"`)
 	}
-	if he.status == http.StatusMethodNotAllowed {
+	if he.status == http.StatusMethodNotAllowed && w.Header().Get("Allow") == "" {
 		w.Header().Set("Allow", allowHeader(parsePath(r.URL.EscapedPath()).kind))
 	}
 	if he.cond != "" {

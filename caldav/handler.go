@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/calbolt/calbolt/auth"
+	"github.com/calbolt/calbolt/busytime"
 	"github.com/calbolt/calbolt/store"
 )
 
@@ -35,6 +36,10 @@ type Options struct {
 	// MaxResourceSize caps one calendar object in bytes; zero means
 	// DefaultMaxResourceSize.
 	MaxResourceSize int64
+	// FreeBusy answers free-busy lookups (the REPORT, the scheduling
+	// outbox and /freebusy); nil means busytime.New(db) with its
+	// defaults.
+	FreeBusy *busytime.Service
 }
 
 // DefaultMaxResourceSize is the default cap on one calendar object.
@@ -42,6 +47,7 @@ const DefaultMaxResourceSize = 1 << 20
 
 type handler struct {
 	db      *store.DB
+	fb      *busytime.Service
 	log     *slog.Logger
 	maxSize int64
 	authed  http.Handler
@@ -52,9 +58,12 @@ func NewHandler(db *store.DB, opts *Options) http.Handler {
 	if opts == nil {
 		opts = &Options{}
 	}
-	h := &handler{db: db, log: opts.Logger, maxSize: opts.MaxResourceSize}
+	h := &handler{db: db, log: opts.Logger, maxSize: opts.MaxResourceSize, fb: opts.FreeBusy}
 	if h.log == nil {
 		h.log = slog.Default()
+	}
+	if h.fb == nil {
+		h.fb = busytime.New(db, &busytime.Options{Logger: h.log})
 	}
 	if h.maxSize <= 0 {
 		h.maxSize = DefaultMaxResourceSize
@@ -128,6 +137,12 @@ func (h *handler) serveDAV(w http.ResponseWriter, r *http.Request) {
 	if info, ok := r.Context().Value(reqInfoKey{}).(*reqInfo); ok {
 		info.user = user
 	}
+	if p := r.URL.EscapedPath(); p == freeBusyPath || strings.HasPrefix(p, freeBusyPath+"/") {
+		if err := h.serveFreeBusyHTTP(w, r); err != nil {
+			h.writeError(w, r, err)
+		}
+		return
+	}
 	res := parsePath(r.URL.EscapedPath())
 	var err error
 	switch r.Method {
@@ -148,7 +163,7 @@ func (h *handler) serveDAV(w http.ResponseWriter, r *http.Request) {
 	case "MOVE", "COPY":
 		err = h.serveMove(w, r, res)
 	case http.MethodPost:
-		err = errMethod
+		err = h.servePost(w, r, res)
 	case "LOCK", "UNLOCK", "ACL", "SEARCH", "BIND", "UNBIND", "REBIND", "MKWORKSPACE", "VERSION-CONTROL", "CHECKIN", "CHECKOUT":
 		// Known WebDAV extensions calbolt does not implement.
 		err = errorf(http.StatusNotImplemented, r.Method+" is not implemented")
@@ -166,7 +181,7 @@ func (h *handler) access(r *http.Request, res resource) error {
 	switch res.kind {
 	case kindNone:
 		return errNotFound
-	case kindPrincipal, kindHome, kindCalendar, kindObject:
+	case kindPrincipal, kindHome, kindCalendar, kindObject, kindInbox, kindOutbox:
 		if res.user != userOf(r) {
 			return errNotFound
 		}

@@ -16,10 +16,6 @@ type mkcalendarReq struct {
 	Set     []propSetOrRem `xml:"DAV: set"`
 }
 
-// reservedCalendarNames are path segments in a calendar home kept for the
-// scheduling inbox and outbox (RFC 6638).
-var reservedCalendarNames = map[string]bool{"inbox": true, "outbox": true}
-
 // serveMkcalendar creates a calendar with MKCALENDAR, or with MKCOL: an
 // extended MKCOL must ask for a calendar resourcetype, and a plain MKCOL in
 // the calendar home also creates a calendar, since calbolt keeps nothing
@@ -61,9 +57,6 @@ func (h *handler) serveMkcalendar(w http.ResponseWriter, r *http.Request, res re
 			return errMethod
 		}
 		return errorf(http.StatusConflict, "calendars are created in the calendar home")
-	}
-	if reservedCalendarNames[res.calendar] {
-		return errorf(http.StatusForbidden, "that name is reserved")
 	}
 	if _, err := h.db.Calendar(res.user, res.calendar); err == nil {
 		if mkcol {

@@ -36,6 +36,8 @@ const (
 	kindHome
 	kindCalendar
 	kindObject
+	kindInbox  // the scheduling inbox (RFC 6638 §2.2), "<home>/inbox/"
+	kindOutbox // the scheduling outbox (RFC 6638 §2.1), "<home>/outbox/"
 )
 
 // resource is a request path resolved to what it names. It says nothing
@@ -97,8 +99,19 @@ func parsePath(escaped string) resource {
 		case 3:
 			return resource{kind: kindHome, user: segs[2]}
 		case 4:
+			switch segs[3] {
+			case inboxName:
+				return resource{kind: kindInbox, user: segs[2]}
+			case outboxName:
+				return resource{kind: kindOutbox, user: segs[2]}
+			}
 			return resource{kind: kindCalendar, user: segs[2], calendar: segs[3]}
 		case 5:
+			if segs[3] == inboxName || segs[3] == outboxName {
+				// The inbox stays empty (invitations are not delivered)
+				// and the outbox holds nothing by definition.
+				return resource{}
+			}
 			return resource{kind: kindObject, user: segs[2], calendar: segs[3], object: segs[4]}
 		}
 	}
@@ -152,6 +165,16 @@ func calendarHref(user, cal string) string {
 	return homeHref(user) + url.PathEscape(cal) + "/"
 }
 
+// The scheduling collections' names in the calendar home; no calendar may
+// take them.
+const (
+	inboxName  = "inbox"
+	outboxName = "outbox"
+)
+
+func inboxHref(user string) string  { return calendarHref(user, inboxName) }
+func outboxHref(user string) string { return calendarHref(user, outboxName) }
+
 func objectHref(user, cal, obj string) string {
 	return calendarHref(user, cal) + url.PathEscape(obj)
 }
@@ -173,6 +196,10 @@ func (r resource) href() string {
 		return homeHref(r.user)
 	case kindCalendar:
 		return calendarHref(r.user, r.calendar)
+	case kindInbox:
+		return inboxHref(r.user)
+	case kindOutbox:
+		return outboxHref(r.user)
 	case kindObject:
 		return objectHref(r.user, r.calendar, r.object)
 	}

@@ -141,7 +141,7 @@ func (h *handler) writeProps(ms *msWriter, r *http.Request, t *target, pr propRe
 func (h *handler) load(r *http.Request, res resource, withData bool) (*target, error) {
 	t := &target{res: res}
 	switch res.kind {
-	case kindPrincipal, kindHome:
+	case kindPrincipal, kindHome, kindInbox, kindOutbox:
 		u, err := h.db.User(res.user)
 		if err != nil {
 			return nil, err

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calbolt/calbolt/busytime"
 	"github.com/calbolt/calbolt/store"
 )
 
@@ -51,6 +52,9 @@ var (
 	pMaxInstances      = name(nsCalDAV, "max-instances")
 	pCalendarData      = name(nsCalDAV, "calendar-data")
 	pScheduleCalTransp = name(nsCalDAV, "schedule-calendar-transp")
+	pScheduleInboxURL  = name(nsCalDAV, "schedule-inbox-URL")
+	pScheduleOutboxURL = name(nsCalDAV, "schedule-outbox-URL")
+	pCalUserType       = name(nsCalDAV, "calendar-user-type")
 	pGetCTag           = name(nsCS, "getctag")
 	pCalendarColor     = name(nsApple, "calendar-color")
 	pCalendarOrder     = name(nsApple, "calendar-order")
@@ -68,7 +72,10 @@ func liveProps(k kind) []xml.Name {
 	common := []xml.Name{pResourceType, pDisplayName, pCurrentUserPrinc, pCurrentUserPriv}
 	switch k {
 	case kindPrincipal:
-		return append(common, pPrincipalURL, pPrincipalCollSet, pCalHomeSet, pCalUserAddrSet)
+		return append(common, pPrincipalURL, pPrincipalCollSet, pCalHomeSet, pCalUserAddrSet,
+			pScheduleInboxURL, pScheduleOutboxURL, pCalUserType)
+	case kindInbox, kindOutbox:
+		return append(common, pOwner, pSupportedRepSet)
 	case kindHome:
 		return append(common, pOwner, pSupportedRepSet, pPrincipalCollSet)
 	case kindCalendar:
@@ -95,9 +102,23 @@ const ownerPrivileges = "<d:privilege><d:all/></d:privilege>" +
 	"<d:privilege><d:read-current-user-privilege-set/></d:privilege>" +
 	"<d:privilege><c:read-free-busy/></d:privilege>"
 
+// The outbox adds the scheduling privileges (RFC 6638 §6.2.2) to the
+// owner's; the inbox lets the owner take deliveries (§6.1.3), though
+// calbolt delivers none.
+const (
+	outboxPrivileges = ownerPrivileges +
+		"<d:privilege><c:schedule-send/></d:privilege>" +
+		"<d:privilege><c:schedule-send-freebusy/></d:privilege>"
+	inboxPrivileges = ownerPrivileges +
+		"<d:privilege><c:schedule-deliver/></d:privilege>"
+)
+
+const freeBusyReport = "<d:supported-report><d:report><c:free-busy-query/></d:report></d:supported-report>"
+
 const calendarReports = "<d:supported-report><d:report><c:calendar-query/></d:report></d:supported-report>" +
 	"<d:supported-report><d:report><c:calendar-multiget/></d:report></d:supported-report>" +
-	"<d:supported-report><d:report><d:sync-collection/></d:report></d:supported-report>"
+	"<d:supported-report><d:report><d:sync-collection/></d:report></d:supported-report>" +
+	freeBusyReport
 
 func httpDate(t time.Time) string { return t.UTC().Format(http.TimeFormat) }
 
@@ -122,6 +143,12 @@ func (h *handler) prop(r *http.Request, t *target, n xml.Name) (string, bool) {
 	case pCurrentUserPriv:
 		if t.res.kind == kindServerRoot || t.res.kind == kindRoot || t.res.kind == kindPrincipals || t.res.kind == kindCalendars {
 			return v("<d:privilege><d:read/></d:privilege>")
+		}
+		switch t.res.kind {
+		case kindOutbox:
+			return v(outboxPrivileges)
+		case kindInbox:
+			return v(inboxPrivileges)
 		}
 		return v(ownerPrivileges)
 	case pSupportedLock, pLockDiscovery:
@@ -151,7 +178,32 @@ func (h *handler) prop(r *http.Request, t *target, n xml.Name) (string, bool) {
 		case pCalHomeSet:
 			return v(hrefXML(homeHref(t.user.Name)))
 		case pCalUserAddrSet:
-			return v(hrefXML(calendarUserAddress(t.user, r.Host)) + hrefXML(principalHref(t.user.Name)))
+			// Thunderbird sends free-busy requests from the first
+			// mailto: here, so it comes first.
+			return v(hrefXML(busytime.Address(t.user, r.Host)) + hrefXML(principalHref(t.user.Name)))
+		case pScheduleInboxURL:
+			return v(hrefXML(inboxHref(t.user.Name)))
+		case pScheduleOutboxURL:
+			return v(hrefXML(outboxHref(t.user.Name)))
+		case pCalUserType:
+			return text("INDIVIDUAL") // RFC 6638 §2.4.2
+		}
+	case kindInbox, kindOutbox:
+		switch n {
+		case pResourceType:
+			if t.res.kind == kindInbox {
+				return v("<d:collection/><c:schedule-inbox/>")
+			}
+			return v("<d:collection/><c:schedule-outbox/>")
+		case pDisplayName:
+			if t.res.kind == kindInbox {
+				return text("Scheduling inbox")
+			}
+			return text("Scheduling outbox")
+		case pOwner:
+			return v(hrefXML(principalHref(t.res.user)))
+		case pSupportedRepSet:
+			return v("")
 		}
 	case kindHome:
 		switch n {
@@ -162,7 +214,7 @@ func (h *handler) prop(r *http.Request, t *target, n xml.Name) (string, bool) {
 		case pOwner:
 			return v(hrefXML(principalHref(t.user.Name)))
 		case pSupportedRepSet:
-			return v("")
+			return v(freeBusyReport) // with Depth: 1, over all calendars
 		case pPrincipalCollSet:
 			return v(hrefXML(principalsPath))
 		}
@@ -269,26 +321,6 @@ func (h *handler) objectProp(t *target, n xml.Name) (string, bool) {
 		return text(string(o.Data))
 	}
 	return "", false
-}
-
-// calendarUserAddress is the user's mailto: URI (RFC 6638 §2.4.1): the
-// configured e-mail address, else the login name when it is one, else the
-// login name at the server's host name.
-func calendarUserAddress(u store.User, host string) string {
-	switch {
-	case u.Email != "":
-		return "mailto:" + u.Email
-	case strings.Contains(u.Name, "@"):
-		return "mailto:" + u.Name
-	}
-	if i := strings.LastIndexByte(host, ':'); i > 0 && !strings.HasSuffix(host, "]") {
-		host = host[:i]
-	}
-	host = strings.Trim(host, "[]")
-	if host == "" {
-		host = "localhost"
-	}
-	return "mailto:" + u.Name + "@" + host
 }
 
 func objectContentType(o *store.Object) string {

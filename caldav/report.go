@@ -14,17 +14,34 @@ import (
 )
 
 // serveReport dispatches REPORT (RFC 3253 §3.6) by the body's root element.
+//
+// free-busy-query may reach another user's calendar or home (with
+// read-free-busy, RFC 4791 §6.1.1); every other report answers there as
+// on a resource that does not exist.
 func (h *handler) serveReport(w http.ResponseWriter, r *http.Request, res resource) error {
-	if err := h.access(r, res); err != nil {
-		return err
+	denied := h.access(r, res)
+	if denied != nil && res.kind != kindCalendar && res.kind != kindHome {
+		return denied
 	}
 	body, err := requireXMLBody(r)
 	if err != nil {
+		if denied != nil {
+			return denied
+		}
 		return err
 	}
 	root, err := rootName(body)
 	if err != nil {
+		if denied != nil {
+			return denied
+		}
 		return err
+	}
+	if root == name(nsCalDAV, "free-busy-query") {
+		return h.reportFreeBusy(w, r, res, body)
+	}
+	if denied != nil {
+		return denied
 	}
 	switch root {
 	case name(nsCalDAV, "calendar-query"):

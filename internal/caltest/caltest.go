@@ -20,6 +20,7 @@ import (
 	gocaldav "github.com/emersion/go-webdav/caldav"
 
 	"github.com/calbolt/calbolt/auth"
+	"github.com/calbolt/calbolt/busytime"
 	"github.com/calbolt/calbolt/caldav"
 	"github.com/calbolt/calbolt/store"
 )
@@ -40,6 +41,19 @@ func Password(user string) string { return user + "-secret" }
 // Password(user) and a calendar "personal". It stops when the test ends and
 // checks the store's invariants then.
 func New(t testing.TB, users ...string) *Server {
+	t.Helper()
+	return NewWith(t, Config{}, users...)
+}
+
+// Config varies the server New starts.
+type Config struct {
+	// Visibility is the free-busy policy (default: any authenticated
+	// user sees anyone's busy time).
+	Visibility busytime.Visibility
+}
+
+// NewWith is New with a Config.
+func NewWith(t testing.TB, cfg Config, users ...string) *Server {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "calbolt.db"), &store.Options{NoSync: true})
 	if err != nil {
@@ -63,7 +77,8 @@ func New(t testing.TB, users ...string) *Server {
 		logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
 	h := caldav.NewHandler(db, &caldav.Options{
-		Logger: logger,
+		Logger:   logger,
+		FreeBusy: busytime.New(db, &busytime.Options{Logger: logger, Visibility: cfg.Visibility}),
 		Authenticate: auth.Middleware(db, &auth.Options{
 			Logger: logger,
 			Anonymous: func(r *http.Request) bool {

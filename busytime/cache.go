@@ -1,0 +1,127 @@
+package busytime
+
+import (
+	"crypto/sha256"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/calbolt/calbolt/freebusy"
+)
+
+// An entry is one object's busy time over a horizon [from, to).
+type entry struct {
+	etag     string
+	from, to time.Time
+	periods  []freebusy.Period // merged: sorted, non-overlapping
+	avail    []freebusy.Availability
+}
+
+func (e *entry) size() int {
+	n := 4 + len(e.periods)
+	for _, a := range e.avail {
+		n += 1 + len(a.Available)
+	}
+	return n
+}
+
+// window returns the entry's busy time within [start, end), which the
+// caller checked lies within the horizon.
+func (e *entry) window(start, end time.Time) freebusy.Busy {
+	i, _ := slices.BinarySearchFunc(e.periods, start, func(p freebusy.Period, t time.Time) int {
+		if p.End.After(t) {
+			return 1
+		}
+		return -1
+	})
+	j := i
+	for j < len(e.periods) && e.periods[j].Start.Before(end) {
+		j++
+	}
+	// Merge clips; the slice is shared, so callers must not modify it.
+	return freebusy.Busy{Periods: e.periods[i:j:j], Availability: e.avail}
+}
+
+// A cache holds entries per calendar, for one calendar-timezone and one set
+// of owner addresses (either changing empties the calendar's entries). It
+// is bounded by the total size of its entries; over the bound it drops the
+// calendars used longest ago.
+type cache struct {
+	mu    sync.Mutex
+	limit int
+	size  int
+	tick  uint64
+	cals  map[string]*calCache
+}
+
+type calCache struct {
+	c    *cache
+	id   string
+	key  [32]byte // hash of calendar-timezone and addresses
+	used uint64
+	size int
+	objs map[string]*entry
+}
+
+func newCache(limit int) *cache {
+	return &cache{limit: limit, cals: map[string]*calCache{}}
+}
+
+// calendar returns the cache of one calendar (by its store ID, never
+// reused), reset if its time zone or the owner's addresses changed.
+func (c *cache) calendar(id, timezone, addrs string) *calCache {
+	key := sha256.Sum256([]byte(timezone + "\x00" + addrs))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tick++
+	cc := c.cals[id]
+	if cc == nil || cc.key != key {
+		if cc != nil {
+			c.size -= cc.size
+		}
+		cc = &calCache{c: c, id: id, key: key, objs: map[string]*entry{}}
+		c.cals[id] = cc
+	}
+	cc.used = c.tick
+	return cc
+}
+
+func (cc *calCache) lookup(name, etag string, start, end time.Time) (freebusy.Busy, bool) {
+	cc.c.mu.Lock()
+	e := cc.objs[name]
+	cc.c.mu.Unlock()
+	if e == nil || e.etag != etag || start.Before(e.from) || end.After(e.to) {
+		return freebusy.Busy{}, false
+	}
+	return e.window(start, end), true
+}
+
+func (cc *calCache) store(name string, e *entry) {
+	c := cc.c
+	if c.limit < 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cals[cc.id] != cc {
+		return // the calendar was reset or evicted meanwhile
+	}
+	if old := cc.objs[name]; old != nil {
+		cc.size -= old.size()
+		c.size -= old.size()
+	}
+	cc.objs[name] = e
+	cc.size += e.size()
+	c.size += e.size()
+	for c.size > c.limit && len(c.cals) > 0 {
+		var oldest string
+		var used uint64
+		for id, x := range c.cals {
+			if oldest == "" || x.used < used {
+				oldest, used = id, x.used
+			}
+		}
+		c.size -= c.cals[oldest].size
+		delete(c.cals, oldest)
+	}
+}
