@@ -265,19 +265,20 @@ func availability(c *ical.Component, cal *ical.Calendar, ropts *recur.Options, s
 			return a, false, fmt.Errorf("freebusy: VAVAILABILITY DTSTART: %w", errOr(err))
 		}
 		a.Start = ps[0].Start
-		if p := c.Props.Get(ical.PropDateTimeEnd); p != nil {
-			pe, err := recur.PropPeriods(p, cal, ropts)
-			if err != nil || len(pe) != 1 {
-				return a, false, fmt.Errorf("freebusy: VAVAILABILITY DTEND: %w", errOr(err))
-			}
-			a.End = pe[0].Start
-		} else if p := c.Props.Get(ical.PropDuration); p != nil {
-			d, err := recur.ParseDuration(p.Value)
-			if err != nil {
-				return a, false, fmt.Errorf("freebusy: VAVAILABILITY DURATION: %w", err)
-			}
-			a.End = a.Start.Add(d)
+	}
+	// DTEND may come without DTSTART; DURATION only with it (RFC 7953 §3.1).
+	if p := c.Props.Get(ical.PropDateTimeEnd); p != nil {
+		pe, err := recur.PropPeriods(p, cal, ropts)
+		if err != nil || len(pe) != 1 {
+			return a, false, fmt.Errorf("freebusy: VAVAILABILITY DTEND: %w", errOr(err))
 		}
+		a.End = pe[0].Start
+	} else if p := c.Props.Get(ical.PropDuration); p != nil && !a.Start.IsZero() {
+		d, err := recur.ParseDuration(p.Value)
+		if err != nil {
+			return a, false, fmt.Errorf("freebusy: VAVAILABILITY DURATION: %w", err)
+		}
+		a.End = a.Start.Add(d)
 	}
 	if (!a.End.IsZero() && !a.End.After(start)) || (!a.Start.IsZero() && !a.Start.Before(end)) {
 		return a, false, nil
