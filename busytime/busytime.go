@@ -189,8 +189,11 @@ func (s *Service) Users(asker string, targets []string, start, end time.Time, ho
 	var all []freebusy.Busy
 	for _, t := range targets {
 		b, err := s.userBusy(asker, t, start, end, host)
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil, &UserError{User: t}
+		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: %s", err, t)
+			return nil, nil, err
 		}
 		each = append(each, freebusy.Merge(start, end, b...))
 		all = append(all, freebusy.Busy{Periods: each[len(each)-1]})

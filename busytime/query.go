@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -236,11 +237,17 @@ func (s *Service) Answer(asker string, q Query, host string) (*Answer, error) {
 	for _, u := range q.Users {
 		name, ok := s.Resolve(u, host)
 		if !ok {
-			return nil, fmt.Errorf("%w: %s", ErrNotFound, u)
+			return nil, &UserError{User: u}
 		}
 		names = append(names, name)
 	}
 	each, merged, err := s.Users(asker, names, q.Start, q.End, host)
+	var ue *UserError
+	if errors.As(err, &ue) {
+		if i := slices.Index(names, ue.User); i >= 0 {
+			ue.User = q.Users[i]
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -264,6 +271,16 @@ func (s *Service) Answer(asker string, q Query, host string) (*Answer, error) {
 	}
 	return a, nil
 }
+
+// UserError names a user of a query that does not exist or whose busy
+// time the asker may not see (the two look the same). It wraps ErrNotFound.
+type UserError struct{ User string }
+
+func (e *UserError) Error() string {
+	return fmt.Sprintf("busytime: no user %q whose busy time you may see", e.User)
+}
+
+func (e *UserError) Unwrap() error { return ErrNotFound }
 
 // WriteJSON writes a as indented JSON.
 func (a *Answer) WriteJSON(w io.Writer) error {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/calbolt/calbolt/auth"
+	"github.com/calbolt/calbolt/busytime"
 	"github.com/calbolt/calbolt/caldav"
 	"github.com/calbolt/calbolt/store"
 )
@@ -40,12 +41,14 @@ type serveConfig struct {
 	logFormat       *choiceValue
 	maxResourceSize int64
 	initialUser     string
+	fbVisibility    *choiceValue
 }
 
 func (a *app) serveCommand() *command {
 	cfg := &serveConfig{
-		logLevel:  newChoice("info", "debug", "info", "warn", "error"),
-		logFormat: newChoice("text", "text", "json"),
+		logLevel:     newChoice("info", "debug", "info", "warn", "error"),
+		logFormat:    newChoice("text", "text", "json"),
+		fbVisibility: newChoice("all", "all", "granted"),
 	}
 	fs := newFlagSet("serve")
 	fs.StringVar(&cfg.addr, "addr", defaultAddr, "`host:port` to listen on; port 0 picks a free port")
@@ -56,6 +59,7 @@ func (a *app) serveCommand() *command {
 	fs.Var(cfg.logFormat, "log-format", "log `format`: text or json")
 	fs.Int64Var(&cfg.maxResourceSize, "max-resource-size", caldav.DefaultMaxResourceSize, "largest calendar object a client may store, in `bytes`")
 	fs.StringVar(&cfg.initialUser, "initial-user", "admin", "`name` of the account created when the store has no users")
+	fs.Var(cfg.fbVisibility, "freebusy-visibility", "who sees a user's busy times (never what the events are): `all` signed-in users, or only those granted with 'calbolt share'")
 	return &command{
 		name:    "serve",
 		args:    "[flags]",
@@ -76,14 +80,15 @@ and --tls-key. Logs go to standard error.`,
 		},
 		flags: fs,
 		env: map[string]string{
-			"addr":              "CALBOLT_ADDR",
-			"data":              "CALBOLT_DATA",
-			"tls-cert":          "CALBOLT_TLS_CERT",
-			"tls-key":           "CALBOLT_TLS_KEY",
-			"log-level":         "CALBOLT_LOG_LEVEL",
-			"log-format":        "CALBOLT_LOG_FORMAT",
-			"max-resource-size": "CALBOLT_MAX_RESOURCE_SIZE",
-			"initial-user":      "CALBOLT_INITIAL_USER",
+			"addr":                "CALBOLT_ADDR",
+			"data":                "CALBOLT_DATA",
+			"tls-cert":            "CALBOLT_TLS_CERT",
+			"tls-key":             "CALBOLT_TLS_KEY",
+			"log-level":           "CALBOLT_LOG_LEVEL",
+			"log-format":          "CALBOLT_LOG_FORMAT",
+			"max-resource-size":   "CALBOLT_MAX_RESOURCE_SIZE",
+			"initial-user":        "CALBOLT_INITIAL_USER",
+			"freebusy-visibility": "CALBOLT_FREEBUSY_VISIBILITY",
 		},
 		run: func(ctx context.Context, args []string) error {
 			if len(args) > 0 {
@@ -150,7 +155,7 @@ func (a *app) serve(ctx context.Context, cfg *serveConfig) error {
 	}
 
 	srv := &http.Server{
-		Handler:           newRouter(db, log, cfg.maxResourceSize),
+		Handler:           newRouter(db, log, cfg.maxResourceSize, freeBusyService(db, log, cfg.fbVisibility.value)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
@@ -195,7 +200,7 @@ func (a *app) serve(ctx context.Context, cfg *serveConfig) error {
 // newRouter routes GET /healthz to the health check and everything else to
 // the CalDAV handler, which serves the whole URL space (/, /.well-known/caldav,
 // /dav/...) and logs each request itself.
-func newRouter(db *store.DB, log *slog.Logger, maxResourceSize int64) http.Handler {
+func newRouter(db *store.DB, log *slog.Logger, maxResourceSize int64, fb *busytime.Service) http.Handler {
 	authenticate := auth.Middleware(db, &auth.Options{
 		Realm:  authRealm,
 		Logger: log,
@@ -209,6 +214,7 @@ func newRouter(db *store.DB, log *slog.Logger, maxResourceSize int64) http.Handl
 		Logger:          log,
 		Authenticate:    authenticate,
 		MaxResourceSize: maxResourceSize,
+		FreeBusy:        fb,
 	})
 	health := healthHandler(db, log)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -218,6 +224,16 @@ func newRouter(db *store.DB, log *slog.Logger, maxResourceSize int64) http.Handl
 		}
 		dav.ServeHTTP(w, r)
 	})
+}
+
+// freeBusyService answers free-busy lookups under the visibility policy
+// ("all" or "granted").
+func freeBusyService(db *store.DB, log *slog.Logger, visibility string) *busytime.Service {
+	v := busytime.VisibilityAuthenticated
+	if visibility == "granted" {
+		v = busytime.VisibilityGranted
+	}
+	return busytime.New(db, &busytime.Options{Visibility: v, Logger: log})
 }
 
 // healthHandler answers "ok" when a read transaction on the store succeeds
