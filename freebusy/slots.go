@@ -75,7 +75,8 @@ func appendSlot(out []Period, s, e time.Time, minLen time.Duration) []Period {
 	return out
 }
 
-// periods returns the working periods overlapping [start, end), clipped.
+// periods returns the working periods overlapping [start, end), clipped,
+// the periods of consecutive days joined where they meet.
 func (wh *WorkHours) periods(start, end time.Time) ([]Period, error) {
 	if wh.From < 0 || wh.To > 24*time.Hour || wh.From >= wh.To {
 		return nil, ErrInvalidWorkHours
@@ -94,6 +95,10 @@ func (wh *WorkHours) periods(start, end time.Time) ([]Period, error) {
 		s := wallClock(day, wh.From, loc)
 		e := wallClock(day, wh.To, loc)
 		if p, ok := clip(s, e, start, end); ok {
+			if n := len(out); n > 0 && !p.Start.After(out[n-1].End) {
+				out[n-1].End = p.End // 24:00 meets the next day's 00:00
+				continue
+			}
 			out = append(out, p)
 		}
 	}
