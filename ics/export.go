@@ -2,7 +2,6 @@ package ics
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -124,7 +123,7 @@ func eachObject(st Store, owner, calendar string, names []string, fn func(*store
 // VCALENDAR: its name, its TZID (for a VTIMEZONE) and its content lines as
 // stored, with CRLF line ends.
 func eachComponent(data []byte, fn func(name, tzid string, raw []byte)) {
-	lr := newLineReader(bytes.NewReader(data), true)
+	lr := newBytesLineReader(data, true)
 	var (
 		depth int
 		name  string

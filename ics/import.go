@@ -630,7 +630,7 @@ func (im *importer) normalize(c compRef, uid string, zones map[string]bool) ([]b
 	if err != nil {
 		return nil, err
 	}
-	lr := newLineReader(bytes.NewReader(raw), true)
+	lr := newBytesLineReader(raw, true)
 	out := make([]byte, 0, len(raw)+64)
 	for first := true; ; first = false {
 		cl, err := lr.next()
@@ -672,7 +672,7 @@ func (im *importer) zone(tzid string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	lr := newLineReader(bytes.NewReader(raw), true)
+	lr := newBytesLineReader(raw, true)
 	var out []byte
 	for {
 		cl, err := lr.next()

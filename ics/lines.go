@@ -31,7 +31,8 @@ type contentLine struct {
 // lines, counting them: RFC 5545 has no empty content lines, but exporters
 // write them.
 type lineReader struct {
-	br      *bufio.Reader
+	br      *bufio.Reader // the input, or nil when reading data
+	data    []byte        // the unread rest of an in-memory input
 	keepRaw bool
 	off     int64 // offset of the next unread byte
 	line    int   // number of the last physical line read
@@ -43,13 +44,53 @@ func newLineReader(r io.Reader, keepRaw bool) *lineReader {
 	return &lineReader{br: bufio.NewReaderSize(r, 64<<10), keepRaw: keepRaw}
 }
 
+// newBytesLineReader reads data, which must not change meanwhile, without
+// copying it into a buffer.
+func newBytesLineReader(data []byte, keepRaw bool) *lineReader {
+	return &lineReader{data: data, keepRaw: keepRaw}
+}
+
+// readSlice is bufio.Reader.ReadSlice('\n') on either kind of input.
+func (lr *lineReader) readSlice() ([]byte, error) {
+	if lr.br != nil {
+		return lr.br.ReadSlice('\n')
+	}
+	if len(lr.data) == 0 {
+		return nil, io.EOF
+	}
+	i := bytes.IndexByte(lr.data, '\n')
+	if i < 0 {
+		line := lr.data
+		lr.data = nil
+		return line, io.EOF
+	}
+	line := lr.data[:i+1]
+	lr.data = lr.data[i+1:]
+	return line, nil
+}
+
+// peek returns the next byte, if any.
+func (lr *lineReader) peek() (byte, bool) {
+	if lr.br != nil {
+		c, err := lr.br.Peek(1)
+		if err != nil {
+			return 0, false
+		}
+		return c[0], true
+	}
+	if len(lr.data) == 0 {
+		return 0, false
+	}
+	return lr.data[0], true
+}
+
 // physical reads one physical line without its line break into lr.buf
 // (keeping at most limit bytes) and reports its full length. It returns
 // io.EOF when the input is exhausted.
 func (lr *lineReader) physical(limit int) (n int, err error) {
 	lr.buf = lr.buf[:0]
 	for {
-		chunk, err := lr.br.ReadSlice('\n')
+		chunk, err := lr.readSlice()
 		lr.off += int64(len(chunk))
 		n += len(chunk)
 		if room := limit - len(lr.buf); room > 0 {
@@ -108,8 +149,7 @@ func (lr *lineReader) next() (contentLine, error) {
 			cl.raw = append(append(cl.raw, b...), '\r', '\n')
 		}
 		for {
-			c, err := lr.br.Peek(1)
-			if err != nil || (c[0] != ' ' && c[0] != '\t') {
+			if c, ok := lr.peek(); !ok || (c != ' ' && c != '\t') {
 				break
 			}
 			n, err := lr.physical(limit)
