@@ -7,11 +7,15 @@ import (
 )
 
 // serveGet answers GET and HEAD. Objects are served as stored, with their
-// strong ETag; collections answer a short note for people who open the URL
-// in a browser.
+// strong ETag; a calendar as one .ics of all its objects (import.go);
+// other collections answer a short note for people who open the URL in a
+// browser.
 func (h *handler) serveGet(w http.ResponseWriter, r *http.Request, res resource) error {
 	if err := h.access(r, res); err != nil {
 		return err
+	}
+	if res.kind == kindCalendar {
+		return h.serveExport(w, r, res)
 	}
 	if res.kind != kindObject {
 		t, err := h.load(r, res, false)

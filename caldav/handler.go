@@ -36,6 +36,9 @@ type Options struct {
 	// MaxResourceSize caps one calendar object in bytes; zero means
 	// DefaultMaxResourceSize.
 	MaxResourceSize int64
+	// MaxImportSize caps one .ics body POSTed to a calendar to import it;
+	// zero means DefaultMaxImportSize.
+	MaxImportSize int64
 	// FreeBusy answers free-busy lookups (the REPORT, the scheduling
 	// outbox and /freebusy); nil means busytime.New(db) with its
 	// defaults.
@@ -50,7 +53,9 @@ type handler struct {
 	fb      *busytime.Service
 	log     *slog.Logger
 	maxSize int64
-	authed  http.Handler
+	// maxImport caps an import body (import.go).
+	maxImport int64
+	authed    http.Handler
 }
 
 // NewHandler returns the CalDAV handler serving db under "/".
@@ -67,6 +72,9 @@ func NewHandler(db *store.DB, opts *Options) http.Handler {
 	}
 	if h.maxSize <= 0 {
 		h.maxSize = DefaultMaxResourceSize
+	}
+	if h.maxImport = opts.MaxImportSize; h.maxImport <= 0 {
+		h.maxImport = DefaultMaxImportSize
 	}
 	h.authed = http.HandlerFunc(h.serveDAV)
 	if opts.Authenticate != nil {

@@ -20,6 +20,10 @@ func (h *handler) servePut(w http.ResponseWriter, r *http.Request, res resource)
 	if err := h.access(r, res); err != nil {
 		return err
 	}
+	if res.kind == kindCalendar {
+		// A whole .ics PUT to a calendar is an import, as a POST is.
+		return h.serveImport(w, r, res)
+	}
 	if res.kind != kindObject {
 		return errMethod
 	}
