@@ -256,23 +256,64 @@ func notFound(err error) error {
 	return err
 }
 
-// calendarBusy returns the busy time of the objects of one calendar that
-// can overlap the window, from the cache where it holds them.
+// calendarBusy returns the busy time of one calendar within the window.
+//
+// With the cache on, the answer comes from the calendar's aggregate: its
+// objects' busy time merged over a horizon around the window, valid while
+// the calendar's sync sequence (bumped by every write to its members) is
+// unchanged. When it is stale or does not cover the window, it is rebuilt
+// from the per-object entries, so a write costs one merge, not the
+// re-expansion of every object.
 func (s *Service) calendarBusy(owner string, cal *store.Calendar, addrs []string, start, end time.Time) ([]freebusy.Busy, error) {
+	opts := &freebusy.Options{Floating: floatingZone(cal.Timezone), Addresses: addrs, MaxInstances: MaxInstances}
+	if s.cache.limit < 0 {
+		return s.objectsBusy(owner, cal, nil, opts, start, end)
+	}
+	cc := s.cache.calendar(cal.ID, cal.Timezone, strings.Join(addrs, "\n"))
+	if b, ok := cc.aggregate(cal.SyncSeq, start, end); ok {
+		return []freebusy.Busy{b}, nil
+	}
+	hs, he := horizon(start, end)
+	parts, err := s.objectsBusy(owner, cal, cc, opts, hs, he)
+	if err != nil {
+		return nil, err
+	}
+	agg := &entry{from: hs, to: he}
+	var events []freebusy.Busy
+	for _, b := range parts {
+		events = append(events, freebusy.Busy{Periods: b.Periods})
+		agg.avail = append(agg.avail, b.Availability...)
+	}
+	agg.periods = freebusy.Merge(hs, he, events...)
+	cc.setAggregate(cal.SyncSeq, agg)
+	return []freebusy.Busy{agg.window(start, end)}, nil
+}
+
+// horizon widens a window to what a calendar's aggregate covers: a month
+// before, three after, so paging through a calendar hits the cache.
+func horizon(start, end time.Time) (time.Time, time.Time) {
+	return start.AddDate(0, -1, 0), end.AddDate(0, 3, 0)
+}
+
+// objectsBusy returns the busy time within [start, end) of each object of
+// the calendar that can overlap it, by the span index, taking what it can
+// from cc (when not nil) and computing and caching the rest.
+func (s *Service) objectsBusy(owner string, cal *store.Calendar, cc *calCache, opts *freebusy.Options, start, end time.Time) ([]freebusy.Busy, error) {
 	infos, err := s.db.ObjectInfosInRange(owner, cal.Name, start.Unix(), end.Unix())
 	if err != nil {
 		return nil, notFound(err)
 	}
-	cc := s.cache.calendar(cal.ID, cal.Timezone, strings.Join(addrs, "\n"))
 	var out []freebusy.Busy
 	var missing []string
 	for _, o := range infos {
 		if o.Component == ical.CompToDo || o.Component == ical.CompJournal {
 			continue
 		}
-		if b, ok := cc.lookup(o.Name, o.ETag, start, end); ok {
-			out = append(out, b)
-			continue
+		if cc != nil {
+			if b, ok := cc.lookup(o.Name, o.ETag, start, end); ok {
+				out = append(out, b)
+				continue
+			}
 		}
 		missing = append(missing, o.Name)
 	}
@@ -283,20 +324,14 @@ func (s *Service) calendarBusy(owner string, cal *store.Calendar, addrs []string
 	if err != nil {
 		return nil, notFound(err)
 	}
-	opts := &freebusy.Options{Floating: floatingZone(cal.Timezone), Addresses: addrs, MaxInstances: MaxInstances}
-	hs, he := horizon(start, end)
 	for i := range objs {
-		e := s.compute(owner, cal, &objs[i], hs, he, opts)
-		cc.store(objs[i].Name, e)
+		e := s.compute(owner, cal, &objs[i], start, end, opts)
+		if cc != nil {
+			cc.store(objs[i].Name, e)
+		}
 		out = append(out, e.window(start, end))
 	}
 	return out, nil
-}
-
-// horizon widens a window to what a cache entry covers: a month before,
-// three after, so paging through a calendar hits the cache.
-func horizon(start, end time.Time) (time.Time, time.Time) {
-	return start.AddDate(0, -1, 0), end.AddDate(0, 3, 0)
 }
 
 // compute works out one object's busy time over [hs, he). An object whose

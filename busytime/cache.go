@@ -61,6 +61,10 @@ type calCache struct {
 	used uint64
 	size int
 	objs map[string]*entry
+	// agg is the merged busy time of the whole calendar over a horizon,
+	// valid for sync sequence aggSeq.
+	agg    *entry
+	aggSeq uint64
 }
 
 func newCache(limit int) *cache {
@@ -96,7 +100,35 @@ func (cc *calCache) lookup(name, etag string, start, end time.Time) (freebusy.Bu
 	return e.window(start, end), true
 }
 
+// aggregate returns the calendar's merged busy time within [start, end)
+// if the aggregate is current (seq) and covers the window.
+func (cc *calCache) aggregate(seq uint64, start, end time.Time) (freebusy.Busy, bool) {
+	cc.c.mu.Lock()
+	agg, aseq := cc.agg, cc.aggSeq
+	cc.c.mu.Unlock()
+	if agg == nil || aseq != seq || start.Before(agg.from) || end.After(agg.to) {
+		return freebusy.Busy{}, false
+	}
+	return agg.window(start, end), true
+}
+
+func (cc *calCache) setAggregate(seq uint64, agg *entry) {
+	cc.put(func() (old, new *entry) {
+		old, cc.agg, cc.aggSeq = cc.agg, agg, seq
+		return old, agg
+	})
+}
+
 func (cc *calCache) store(name string, e *entry) {
+	cc.put(func() (old, new *entry) {
+		old, cc.objs[name] = cc.objs[name], e
+		return old, e
+	})
+}
+
+// put swaps an entry in under the lock, keeps the sizes and evicts the
+// calendars used longest ago while the cache is over its limit.
+func (cc *calCache) put(swap func() (old, new *entry)) {
 	c := cc.c
 	if c.limit < 0 {
 		return
@@ -106,11 +138,11 @@ func (cc *calCache) store(name string, e *entry) {
 	if c.cals[cc.id] != cc {
 		return // the calendar was reset or evicted meanwhile
 	}
-	if old := cc.objs[name]; old != nil {
+	old, e := swap()
+	if old != nil {
 		cc.size -= old.size()
 		c.size -= old.size()
 	}
-	cc.objs[name] = e
 	cc.size += e.size()
 	c.size += e.size()
 	for c.size > c.limit && len(c.cals) > 0 {

@@ -251,7 +251,12 @@ func freeBusyPeriods(c *ical.Component, cal *ical.Calendar, ropts *recur.Options
 func availability(c *ical.Component, cal *ical.Calendar, ropts *recur.Options, start, end time.Time) (Availability, bool, error) {
 	a := Availability{Type: FBTypeBusyUnavailable}
 	if p := c.Props.Get(recur.PropBusyType); p != nil {
-		a.Type = ParseFBType(p.Value)
+		// RFC 7953 §3.2: BUSY, BUSY-UNAVAILABLE or BUSY-TENTATIVE; a
+		// value not recognised (FREE is not a BUSYTYPE) counts as BUSY,
+		// as for FBTYPE.
+		if a.Type = ParseFBType(p.Value); a.Type == FBTypeFree {
+			a.Type = FBTypeBusy
+		}
 	}
 	if p := c.Props.Get(ical.PropPriority); p != nil {
 		fmt.Sscanf(strings.TrimSpace(p.Value), "%d", &a.Priority)
@@ -281,9 +286,6 @@ func availability(c *ical.Component, cal *ical.Calendar, ropts *recur.Options, s
 		a.End = a.Start.Add(d)
 	}
 	if (!a.End.IsZero() && !a.End.After(start)) || (!a.Start.IsZero() && !a.Start.Before(end)) {
-		return a, false, nil
-	}
-	if a.Type == FBTypeFree {
 		return a, false, nil
 	}
 	err := recur.Each(recur.AvailableSet(cal, c), start, end, ropts, func(in recur.Instance) bool {

@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// Merge combines the busy time of many objects (of one or several users)
-// into the periods of [start, end) that are busy: sorted, non-overlapping,
+// Merge combines the busy time of many objects of one user into the
+// periods of [start, end) that are busy: sorted, non-overlapping,
 // clipped to the window, adjacent periods of one type coalesced, and each
 // instant carrying the strongest type that covers it (BUSY, then
 // BUSY-UNAVAILABLE, then BUSY-TENTATIVE).
@@ -18,6 +18,12 @@ import (
 // component overrides a lower one where they overlap; components of equal
 // priority are applied together, so their available times add up. Event
 // and VFREEBUSY periods are then laid over the result.
+//
+// Availability is one user's: to merge several users, Merge each user's
+// objects first, then Merge the results (as Busy values holding only
+// Periods). The window must lie within the one Compute was given: AVAILABLE
+// instances outside Compute's window are not in its Busy, so that time
+// would read as unavailable.
 func Merge(start, end time.Time, busies ...Busy) []Period {
 	if !end.After(start) {
 		return nil
@@ -121,9 +127,12 @@ func (tl *timeline) paint(p Period) {
 // flatten sweeps over possibly overlapping periods and returns, clipped to
 // [start, end), the strongest type at each instant as coalesced periods.
 func flatten(ps []Period, start, end time.Time) []Period {
+	// Instants as seconds and nanoseconds: much cheaper to sort than
+	// time.Time, and unlike UnixNano they cover the years recur allows.
 	type edge struct {
-		at    time.Time
-		delta int
+		sec   int64
+		nsec  int32
+		delta int8
 		t     FBType
 	}
 	edges := make([]edge, 0, 2*len(ps))
@@ -132,9 +141,16 @@ func flatten(ps []Period, start, end time.Time) []Period {
 		if !ok || p.Type == FBTypeFree {
 			continue
 		}
-		edges = append(edges, edge{q.Start, 1, p.Type}, edge{q.End, -1, p.Type})
+		edges = append(edges,
+			edge{q.Start.Unix(), int32(q.Start.Nanosecond()), 1, p.Type},
+			edge{q.End.Unix(), int32(q.End.Nanosecond()), -1, p.Type})
 	}
-	slices.SortFunc(edges, func(a, b edge) int { return a.at.Compare(b.at) })
+	slices.SortFunc(edges, func(a, b edge) int {
+		if c := cmp.Compare(a.sec, b.sec); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.nsec, b.nsec)
+	})
 	var out []Period
 	var count [FBTypeBusy + 1]int
 	current := func() FBType {
@@ -146,16 +162,17 @@ func flatten(ps []Period, start, end time.Time) []Period {
 		return FBTypeFree
 	}
 	for i := 0; i < len(edges); {
-		at := edges[i].at
+		sec, nsec := edges[i].sec, edges[i].nsec
 		before := current()
-		for i < len(edges) && edges[i].at.Equal(at) {
-			count[edges[i].t] += edges[i].delta
+		for i < len(edges) && edges[i].sec == sec && edges[i].nsec == nsec {
+			count[edges[i].t] += int(edges[i].delta)
 			i++
 		}
 		after := current()
 		if before == after {
 			continue
 		}
+		at := time.Unix(sec, int64(nsec)).UTC()
 		if before != FBTypeFree {
 			out[len(out)-1].End = at
 		}

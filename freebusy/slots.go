@@ -3,6 +3,8 @@ package freebusy
 import (
 	"errors"
 	"time"
+
+	"github.com/calbolt/calbolt/internal/recur"
 )
 
 // WorkHours limits free slots to working time: From to To (offsets from
@@ -106,8 +108,9 @@ func (wh *WorkHours) periods(start, end time.Time) ([]Period, error) {
 }
 
 // wallClock is the instant at offset d after midnight of day's date on the
-// wall clock of loc.
+// wall clock of loc, read as RFC 5545 §3.3.5 reads local times on DST
+// days (recur.WallTime), as the events' own times are.
 func wallClock(day time.Time, d time.Duration, loc *time.Location) time.Time {
 	h, m, s := int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
-	return time.Date(day.Year(), day.Month(), day.Day(), h, m, s, 0, loc)
+	return recur.WallTime(day.Year(), day.Month(), day.Day(), h, m, s, loc)
 }

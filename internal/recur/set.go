@@ -464,7 +464,7 @@ func (x *expander) master(m *comp, ovs []*comp) {
 			if m.start.loc != nil {
 				loc = m.start.loc
 			}
-			x.emit(x.instance(f, wallTime(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), loc).UTC(), nil, rid), true)
+			x.emit(x.instance(f, WallTime(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), loc).UTC(), nil, rid), true)
 			continue
 		}
 		x.emit(x.instance(m, o.abs, o.pe, rid), true)

@@ -108,7 +108,7 @@ func (r *resolver) parseTime(s, tzid string, wantDate bool) (timeVal, error) {
 	switch {
 	case date:
 		wall := time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC)
-		abs := wallTime(y, time.Month(mo), d, 0, 0, 0, r.floating).UTC()
+		abs := WallTime(y, time.Month(mo), d, 0, 0, 0, r.floating).UTC()
 		return timeVal{abs: abs, wall: wall, date: true}, nil
 	case utc:
 		t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC)
@@ -118,17 +118,17 @@ func (r *resolver) parseTime(s, tzid string, wantDate bool) (timeVal, error) {
 		if err != nil {
 			return timeVal{}, err
 		}
-		t := wallTime(y, time.Month(mo), d, h, mi, sec, loc)
+		t := WallTime(y, time.Month(mo), d, h, mi, sec, loc)
 		return timeVal{abs: t.UTC(), wall: t, loc: loc}, nil
 	case r.dflt != nil:
 		// A floating value in a component whose DTSTART has a zone: read
 		// it in that zone, as clients mean it (RFC 5545 wants the same
 		// form as DTSTART anyway).
-		t := wallTime(y, time.Month(mo), d, h, mi, sec, r.dflt)
+		t := WallTime(y, time.Month(mo), d, h, mi, sec, r.dflt)
 		return timeVal{abs: t.UTC(), wall: t, loc: r.dflt}, nil
 	default:
 		wall := time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC)
-		abs := wallTime(y, time.Month(mo), d, h, mi, sec, r.floating).UTC()
+		abs := WallTime(y, time.Month(mo), d, h, mi, sec, r.floating).UTC()
 		return timeVal{abs: abs, wall: wall}, nil
 	}
 }
@@ -140,16 +140,16 @@ func (r *resolver) toAbs(t time.Time, v timeVal) time.Time {
 	if v.loc != nil {
 		loc = v.loc
 	}
-	return wallTime(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), loc).UTC()
+	return WallTime(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), loc).UTC()
 }
 
-// wallTime returns the instant a wall-clock time names in loc (fields
+// WallTime returns the instant a wall-clock time names in loc (fields
 // out of range are normalized first, as by time.Date, in the wall clock).
 // RFC 5545 §3.3.5: a time in the repeated hour after a DST change means
 // the first of its two instants; a time skipped by a DST gap is read
 // with the offset in force before the gap (02:30 on a spring-forward
 // day in New York is 03:30 EDT). time.Date picks arbitrarily in both.
-func wallTime(y int, mo time.Month, d, h, mi, sec int, loc *time.Location) time.Time {
+func WallTime(y int, mo time.Month, d, h, mi, sec int, loc *time.Location) time.Time {
 	w := time.Date(y, mo, d, h, mi, sec, 0, time.UTC) // the wall clock, normalized
 	t := time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), 0, loc)
 	if t.Day() != w.Day() || t.Hour() != w.Hour() || t.Minute() != w.Minute() || t.Second() != w.Second() {
@@ -212,7 +212,7 @@ type durSpec struct {
 func (ds durSpec) apply(start time.Time, loc *time.Location) time.Time {
 	if ds.days != 0 {
 		s := start.In(loc)
-		start = wallTime(s.Year(), s.Month(), s.Day()+ds.days, s.Hour(), s.Minute(), s.Second(), loc).Add(time.Duration(s.Nanosecond()))
+		start = WallTime(s.Year(), s.Month(), s.Day()+ds.days, s.Hour(), s.Minute(), s.Second(), loc).Add(time.Duration(s.Nanosecond()))
 	}
 	return start.Add(ds.d)
 }
