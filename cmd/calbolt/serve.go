@@ -40,6 +40,7 @@ type serveConfig struct {
 	logLevel        *choiceValue
 	logFormat       *choiceValue
 	maxResourceSize int64
+	maxImportSize   int64
 	initialUser     string
 	fbVisibility    *choiceValue
 }
@@ -58,6 +59,7 @@ func (a *app) serveCommand() *command {
 	fs.Var(cfg.logLevel, "log-level", "log `level`: debug, info, warn or error")
 	fs.Var(cfg.logFormat, "log-format", "log `format`: text or json")
 	fs.Int64Var(&cfg.maxResourceSize, "max-resource-size", caldav.DefaultMaxResourceSize, "largest calendar object a client may store, in `bytes`")
+	fs.Int64Var(&cfg.maxImportSize, "max-import-size", caldav.DefaultMaxImportSize, "largest .ics file a client may POST to a calendar to import it, in `bytes` (spooled to a temporary file)")
 	fs.StringVar(&cfg.initialUser, "initial-user", "admin", "`name` of the account created when the store has no users")
 	fs.Var(cfg.fbVisibility, "freebusy-visibility", "who sees a user's busy times (never what the events are): `all` signed-in users, or only those granted with 'calbolt share'")
 	return &command{
@@ -87,6 +89,7 @@ and --tls-key. Logs go to standard error.`,
 			"log-level":           "CALBOLT_LOG_LEVEL",
 			"log-format":          "CALBOLT_LOG_FORMAT",
 			"max-resource-size":   "CALBOLT_MAX_RESOURCE_SIZE",
+			"max-import-size":     "CALBOLT_MAX_IMPORT_SIZE",
 			"initial-user":        "CALBOLT_INITIAL_USER",
 			"freebusy-visibility": "CALBOLT_FREEBUSY_VISIBILITY",
 		},
@@ -106,6 +109,9 @@ func (a *app) serve(ctx context.Context, cfg *serveConfig) error {
 	}
 	if cfg.maxResourceSize <= 0 {
 		return usagef("serve", "--max-resource-size must be a positive number of bytes, got %d", cfg.maxResourceSize)
+	}
+	if cfg.maxImportSize <= 0 {
+		return usagef("serve", "--max-import-size must be a positive number of bytes, got %d", cfg.maxImportSize)
 	}
 	if cfg.initialUser == "" {
 		return usagef("serve", "--initial-user must not be empty")
@@ -155,7 +161,7 @@ func (a *app) serve(ctx context.Context, cfg *serveConfig) error {
 	}
 
 	srv := &http.Server{
-		Handler:           newRouter(db, log, cfg.maxResourceSize, freeBusyService(db, log, cfg.fbVisibility.value)),
+		Handler:           newRouter(db, log, cfg.maxResourceSize, cfg.maxImportSize, freeBusyService(db, log, cfg.fbVisibility.value)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
@@ -200,7 +206,7 @@ func (a *app) serve(ctx context.Context, cfg *serveConfig) error {
 // newRouter routes GET /healthz to the health check and everything else to
 // the CalDAV handler, which serves the whole URL space (/, /.well-known/caldav,
 // /dav/...) and logs each request itself.
-func newRouter(db *store.DB, log *slog.Logger, maxResourceSize int64, fb *busytime.Service) http.Handler {
+func newRouter(db *store.DB, log *slog.Logger, maxResourceSize, maxImportSize int64, fb *busytime.Service) http.Handler {
 	authenticate := auth.Middleware(db, &auth.Options{
 		Realm:  authRealm,
 		Logger: log,
@@ -214,6 +220,7 @@ func newRouter(db *store.DB, log *slog.Logger, maxResourceSize int64, fb *busyti
 		Logger:          log,
 		Authenticate:    authenticate,
 		MaxResourceSize: maxResourceSize,
+		MaxImportSize:   maxImportSize,
 		FreeBusy:        fb,
 	})
 	health := healthHandler(db, log)
