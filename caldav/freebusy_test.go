@@ -399,3 +399,51 @@ func TestFreeBusyPathsAgree(t *testing.T) {
 		t.Errorf("REPORT %v, endpoint %v, outbox %v: want the same three periods", report, endpoint, outbox)
 	}
 }
+
+// What the store holds shapes busy time as the computation says: a
+// VAVAILABILITY stored like an event, a floating event read in the
+// calendar's time zone, an event the owner declined.
+func TestFreeBusyStoredKinds(t *testing.T) {
+	s := caltest.New(t, "alice", "bob")
+	berlin := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\n" +
+		"BEGIN:STANDARD\r\nDTSTART:19701025T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\n" +
+		"BEGIN:DAYLIGHT\r\nDTSTART:19700329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\n" +
+		"END:VTIMEZONE\r\nEND:VCALENDAR\r\n"
+	mk := `<c:mkcalendar xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:set><d:prop><c:calendar-timezone>` +
+		strings.ReplaceAll(berlin, "\r\n", "&#13;\n") + `</c:calendar-timezone></d:prop></d:set></c:mkcalendar>`
+	wantStatus(t, s.Do(t, "alice", "MKCALENDAR", "/dav/calendars/alice/berlin/", mk), http.StatusCreated)
+	// 09:00-10:00 floating is 08:00-09:00 UTC in Berlin in March.
+	wantStatus(t, put(t, s, "alice", "/dav/calendars/alice/berlin/float.ics", event("float", "x", "20260310T090000", "20260310T100000")), http.StatusCreated)
+	// Declined by alice: free; accepted by her, declined by bob: busy.
+	wantStatus(t, put(t, s, "alice", "/dav/calendars/alice/personal/declined.ics", event("declined", "x", "20260310T120000Z", "20260310T130000Z",
+		"ORGANIZER:mailto:bob@127.0.0.1", "ATTENDEE;PARTSTAT=DECLINED:mailto:alice@127.0.0.1")), http.StatusCreated)
+	wantStatus(t, put(t, s, "alice", "/dav/calendars/alice/personal/accepted.ics", event("accepted", "x", "20260310T130000Z", "20260310T133000Z",
+		"ORGANIZER:mailto:bob@127.0.0.1", "ATTENDEE;PARTSTAT=ACCEPTED:mailto:alice@127.0.0.1", "ATTENDEE;PARTSTAT=DECLINED:mailto:bob@127.0.0.1")), http.StatusCreated)
+	// Available 07:00-17:00 UTC on weekdays from March 2026; unavailable
+	// otherwise.
+	avail := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VAVAILABILITY\r\nUID:hours\r\nDTSTAMP:20260101T000000Z\r\n" +
+		"DTSTART:20260301T000000Z\r\nBEGIN:AVAILABLE\r\nUID:hours-1\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260302T070000Z\r\n" +
+		"DTEND:20260302T170000Z\r\nRRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR\r\nEND:AVAILABLE\r\nEND:VAVAILABILITY\r\nEND:VCALENDAR\r\n"
+	wantStatus(t, put(t, s, "alice", "/dav/calendars/alice/personal/hours.ics", avail), http.StatusCreated)
+	wantStatus(t, put(t, s, "alice", "/dav/calendars/alice/personal/bad-avail.ics",
+		strings.Replace(avail, "DTSTART:20260302T070000Z\r\n", "", 1)), http.StatusForbidden)
+
+	r := s.Do(t, "bob", "REPORT", "/dav/calendars/alice/", fbWindow, "Depth", "1")
+	wantStatus(t, r, http.StatusOK)
+	want := []string{
+		"BUSY-UNAVAILABLE 20260310T000000Z/20260310T070000Z",
+		"BUSY 20260310T080000Z/20260310T090000Z",
+		"BUSY 20260310T130000Z/20260310T133000Z",
+		"BUSY-UNAVAILABLE 20260310T170000Z/20260311T000000Z",
+	}
+	if got := freeBusyLines(t, r.Body); len(got) != 1 || !slices.Equal(got[0], want) {
+		t.Errorf("alice's busy time = %v, want %v", got, want)
+	}
+	// The availability object is an ordinary resource otherwise: listed,
+	// readable, synced.
+	r = s.Do(t, "alice", http.MethodGet, "/dav/calendars/alice/personal/hours.ics", "")
+	wantStatus(t, r, http.StatusOK)
+	if !strings.Contains(r.Body, "BEGIN:AVAILABLE") {
+		t.Errorf("GET hours.ics lost its AVAILABLE:\n%s", r.Body)
+	}
+}
