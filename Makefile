@@ -24,7 +24,7 @@ INTEROP_DEBS := python3 python3-caldav python3-requests vdirsyncer litmus thunde
 .DEFAULT_GOAL := help
 
 .PHONY: help run build test check fmt-check vet staticcheck unit fuzz-short fuzz bench \
-	load interop-deps interop clean
+	bench-import load interop-deps interop clean
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | \
@@ -78,6 +78,19 @@ fuzz: ## run each fuzz target for FUZZTIME (5m; e.g. make fuzz FUZZTIME=30m)
 
 bench: ## run the benchmarks once (go test -run '^$' -bench . -benchmem ./...)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# BENCH_EVENTS is how many events `make bench-import` imports with the CLI.
+BENCH_EVENTS ?= 100000
+
+bench-import: ## import 10k and 100k generated events (1 in 5 recurring): events/s, peak RSS and heap, in-process and with the CLI
+	$(GO) test -run '^$$' -bench '^BenchmarkImport$$' -benchtime 1x ./ics/
+	$(GO) build -o $(BIN) ./cmd/calbolt
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	ICS_BENCH_FILE=$$tmp/bench.ics ICS_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -count=1 -run '^TestWriteBenchFile$$' ./ics/ >/dev/null; \
+	echo "$(BENCH_EVENTS) events, $$(du -m $$tmp/bench.ics | cut -f1) MB: /usr/bin/time -v $(BIN) import --data DIR --user bench --calendar personal bench.ics"; \
+	printf 'bench-password\n' | $(BIN) user add bench --data $$tmp/data >/dev/null; \
+	/usr/bin/time -v $(BIN) import --data $$tmp/data --user bench --calendar personal $$tmp/bench.ics 2>$$tmp/time.txt; \
+	grep -E 'Elapsed|Maximum resident' $$tmp/time.txt
 
 load: ## calbolt-load against a fresh local server (SCENARIO=issue2|mixed, LOADFLAGS=...)
 	bash cmd/calbolt-load/run-local.sh $(SCENARIO) $(LOADFLAGS)

@@ -176,3 +176,30 @@ func TestBenchFile(t *testing.T) {
 		t.Fatalf("import of the bench file = %+v, %v; want 100 objects from 105 components", rep, err)
 	}
 }
+
+// TestWriteBenchFile writes the benchmark's input to $ICS_BENCH_FILE
+// ($ICS_BENCH_EVENTS events, default 100,000) for timing the import
+// command itself (make bench-import); without the variable it is skipped.
+func TestWriteBenchFile(t *testing.T) {
+	path := os.Getenv("ICS_BENCH_FILE")
+	if path == "" {
+		t.Skip("ICS_BENCH_FILE not set")
+	}
+	n := 100_000
+	if s := os.Getenv("ICS_BENCH_EVENTS"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil {
+			t.Fatalf("ICS_BENCH_EVENTS: %v", err)
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeBenchFile(f, n); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
