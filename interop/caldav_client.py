@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Drives calbolt with Debian's python3-caldav (0.11): what a Python CalDAV
-client does, from discovery on the bare server URL to sync tokens.
+client does, from discovery on the bare server URL to sync tokens and
+free-busy (the free-busy-query REPORT and the scheduling outbox).
 
 Run by interop/run.sh, which starts the server and sets CALBOLT_URL; users
 alice/alicesecret and bob/bobsecret must exist. Raw requests (through the
@@ -16,7 +17,9 @@ from urllib.parse import unquote, urljoin, urlparse
 
 import caldav
 import requests
+from caldav.elements.base import BaseElement
 from caldav.lib import error
+from caldav.lib.namespace import ns
 
 from checks import BASE_URL, Suite, require
 
@@ -558,6 +561,344 @@ def check_bob_cannot_write():
     )
 
 
+# ---- free-busy (RFC 4791 §7.10, RFC 6638 §5) -------------------------------
+#
+# alice owns three calendars with events whose summaries, locations,
+# descriptions and UIDs are secret; bob, another user, asks for her busy time
+# with the library's two free-busy calls: Calendar.freebusy_request (the
+# free-busy-query REPORT) and Principal.freebusy_request (a VFREEBUSY REQUEST
+# POSTed to his scheduling outbox). The window is 2031-03-04 and 03-05 UTC, a
+# span no other check uses.
+
+FB_START, FB_END = utc(2031, 3, 4), utc(2031, 3, 6)
+FB_SECRET = f"fbsecret{RUN}"  # in every summary, location, description and UID
+ALICE_ADDR = "mailto:alice@127.0.0.1"  # alice has no e-mail: name@host (the host clients use)
+BOB_ADDR = "mailto:bob@127.0.0.1"
+NOBODY_ADDR = f"mailto:nobody-{RUN}@example.invalid"
+
+
+def fb_uid(name):
+    return f"{FB_SECRET}-{name}@calbolt.test"
+
+
+def secret_event(name, *lines):
+    return vevent(
+        fb_uid(name),
+        f"SUMMARY:{FB_SECRET} summary {name}",
+        f"LOCATION:{FB_SECRET} location",
+        f"DESCRIPTION:{FB_SECRET} description",
+        *lines,
+    )
+
+
+FB_OBJECTS = {
+    "busy": vcalendar(secret_event("busy", "DTSTART:20310304T090000Z", "DTEND:20310304T100000Z")),
+    # Overlaps the busy hour: BUSY wins where both are, the rest stays tentative.
+    "tentative": vcalendar(
+        secret_event("tentative", "DTSTART:20310304T093000Z", "DTEND:20310304T110000Z", "STATUS:TENTATIVE")
+    ),
+    "transparent": vcalendar(
+        secret_event("transparent", "DTSTART:20310304T120000Z", "DTEND:20310304T130000Z", "TRANSP:TRANSPARENT")
+    ),
+    "cancelled": vcalendar(
+        secret_event("cancelled", "DTSTART:20310304T140000Z", "DTEND:20310304T150000Z", "STATUS:CANCELLED")
+    ),
+    # Daily at 17:00 Berlin (CET, 16:00Z), three days from 03-03, 03-04 excluded:
+    # only 03-05 16:00-16:30Z falls in the window.
+    "berlin-daily": vcalendar(
+        BERLIN,
+        secret_event(
+            "berlin-daily",
+            "DTSTART;TZID=Europe/Berlin:20310303T170000",
+            "DTEND;TZID=Europe/Berlin:20310303T173000",
+            "RRULE:FREQ=DAILY;COUNT=3",
+            "EXDATE;TZID=Europe/Berlin:20310304T170000",
+        ),
+    ),
+}
+FB_TODO = vcalendar(vtodo(fb_uid("todo"), f"SUMMARY:{FB_SECRET} task", "DUE:20310304T160000Z"))
+
+# (FBTYPE, start, end) as the server must answer for the window.
+FB_CAL_BUSY = [
+    ("BUSY", "20310304T090000Z", "20310304T100000Z"),
+    ("BUSY-TENTATIVE", "20310304T100000Z", "20310304T110000Z"),
+    ("BUSY", "20310305T160000Z", "20310305T163000Z"),
+]
+FB_SIDE_BUSY = ("BUSY", "20310305T080000Z", "20310305T090000Z")
+FB_HOME_BUSY = sorted(FB_CAL_BUSY + [FB_SIDE_BUSY], key=lambda p: p[1])
+
+
+class ScheduleCalendarTransp(BaseElement):
+    tag = ns("C", "schedule-calendar-transp")
+
+
+class Transparent(BaseElement):
+    tag = ns("C", "transparent")
+
+
+def unfolded(ics):
+    return ics.replace("\r\n", "\n").replace("\n ", "").replace("\n\t", "").split("\n")
+
+
+def freebusy_periods(ics):
+    """[(FBTYPE, start, end)] of the FREEBUSY lines of one iCalendar text, in
+    order; a line with several periods gives several entries."""
+    out = []
+    for line in unfolded(ics):
+        name, _, value = line.partition(":")
+        prop, *params = name.split(";")
+        if prop.upper() != "FREEBUSY":
+            continue
+        fbtype = "BUSY"  # RFC 5545 §3.2.9: the default
+        for p in params:
+            k, _, v = p.partition("=")
+            if k.upper() == "FBTYPE":
+                fbtype = v.upper()
+        for period in value.split(","):
+            start, _, end = period.partition("/")
+            out.append((fbtype, start, end))
+    return out
+
+
+def prop_values(ics, prop):
+    """The values of every line of a property in an iCalendar text."""
+    out = []
+    for line in unfolded(ics):
+        name, _, value = line.partition(":")
+        if name.split(";")[0].upper() == prop:
+            out.append(value)
+    return out
+
+
+def assert_no_secret(what, text):
+    assert FB_SECRET not in text, f"{what} leaks event details: {text[:600]!r}"
+    for word in ("SUMMARY", "LOCATION", "DESCRIPTION", "VEVENT", "VTODO"):
+        assert f"\n{word}" not in text.replace("\r\n", "\n"), f"{what} holds a {word} line: {text[:600]!r}"
+
+
+def check_fb_setup():
+    p = require(st.get("principal"), "principal")
+    cal = p.make_calendar(name="Free-busy", cal_id=f"fb-{RUN}", supported_calendar_component_set=["VEVENT", "VTODO"])
+    side = p.make_calendar(name="Free-busy side", cal_id=f"fb-side-{RUN}")
+    hol = p.make_calendar(name="Free-busy holidays", cal_id=f"fb-hol-{RUN}")
+    st["fb_cals"] = [cal, side, hol]
+    for name, data in FB_OBJECTS.items():
+        cal.save_event(data)
+    cal.save_todo(FB_TODO)
+    side.save_event(vcalendar(secret_event("side", "DTSTART:20310305T080000Z", "DTEND:20310305T090000Z")))
+    hol.save_event(vcalendar(secret_event("holiday", "DTSTART:20310305T120000Z", "DTEND:20310305T130000Z")))
+    # A calendar that does not count for free-busy (RFC 6638 §9.1), set with PROPPATCH.
+    hol.set_properties([ScheduleCalendarTransp() + Transparent()])
+    r = propfind(ALICE, hol.url, "<C:schedule-calendar-transp/>")
+    _, resp = responses(r.content)[0][path_of(hol.url)]
+    assert resp.find(f".//{CAL}schedule-calendar-transp/{CAL}transparent") is not None, (
+        f"schedule-calendar-transp after PROPPATCH: {r.text[:400]}"
+    )
+    st["fb_cal"] = cal
+    assert len(cal.events()) == len(FB_OBJECTS), f"the free-busy calendar holds {len(cal.events())} events"
+
+
+def check_scheduling_discovery():
+    c = client(BOB)
+    p = c.principal()
+    st["bob_client"], st["bob_principal"] = c, p
+    outbox, inbox = p.schedule_outbox(), p.schedule_inbox()
+    assert path_of(outbox.url) == "/dav/calendars/bob/outbox/", f"schedule_outbox() = {outbox.url}"
+    assert path_of(inbox.url) == "/dav/calendars/bob/inbox/", f"schedule_inbox() = {inbox.url}"
+    for box, rtype in ((outbox, "schedule-outbox"), (inbox, "schedule-inbox")):
+        r = propfind(BOB, box.url, "<D:resourcetype/><D:current-user-privilege-set/>")
+        assert r.status_code == 207, f"PROPFIND {box.url} = {r.status_code}"
+        _, resp = responses(r.content)[0][path_of(box.url)]
+        assert resp.find(f".//{DAV}resourcetype/{CAL}{rtype}") is not None, f"{box.url} resourcetype lacks C:{rtype}"
+    _, resp = responses(propfind(BOB, outbox.url, "<D:current-user-privilege-set/>").content)[0][path_of(outbox.url)]
+    assert resp.find(f".//{DAV}privilege/{CAL}schedule-send-freebusy") is not None, (
+        "the outbox does not grant C:schedule-send-freebusy"
+    )
+    # The boxes live in the calendar home but are not calendars.
+    paths = [path_of(x.url) for x in p.calendars()]
+    assert paths and not any(x.rstrip("/").endswith(("/inbox", "/outbox")) for x in paths), (
+        f"calendars() lists a scheduling box: {paths}"
+    )
+    # Another user's boxes look like missing resources.
+    r = propfind(BOB, "/dav/calendars/alice/outbox/", "<D:resourcetype/>")
+    assert r.status_code == 404, f"bob PROPFIND alice's outbox = {r.status_code}, want 404"
+
+
+def check_scheduling_dav_header():
+    c = require(st.get("bob_client"), "bob's client")
+    dav = c.check_dav_support() or ""
+    features = [f.strip() for f in dav.split(",")]
+    assert "calendar-schedule" in features, f"DAV header {dav!r} lacks calendar-schedule"
+    # calbolt does not deliver invitations, so it must not claim auto-scheduling;
+    # the library's check_scheduling_support() looks for exactly that.
+    assert not c.check_scheduling_support(), f"DAV header {dav!r} claims calendar-auto-schedule"
+
+
+def check_vcal_address():
+    p = require(st.get("bob_principal"), "bob's principal")
+    addrs = p.calendar_user_address_set()
+    assert addrs and addrs[0] == BOB_ADDR, f"bob's calendar-user-address-set = {addrs}, want {BOB_ADDR} first"
+    addr = p.get_vcal_address()  # what the library puts in ORGANIZER
+    assert str(addr) == BOB_ADDR, f"get_vcal_address() = {addr!r}"
+    assert str(addr.params.get("cutype")) == "INDIVIDUAL", f"CUTYPE = {addr.params.get('cutype')!r}"
+    a = require(st.get("principal"), "principal").calendar_user_address_set()
+    assert a and a[0] == ALICE_ADDR, f"alice's calendar-user-address-set = {a}, want {ALICE_ADDR} first"
+
+
+def bob_view(url):
+    """A Calendar object for a URL of alice's, in bob's client."""
+    c = require(st.get("bob_client"), "bob's client")
+    return caldav.Calendar(client=c, url=url)
+
+
+def check_fb_report_calendar():
+    cal = require(st.get("fb_cal"), "free-busy calendar")
+    fb = bob_view(cal.url).freebusy_request(FB_START, FB_END)  # REPORT free-busy-query, Depth 1
+    comps = [c for c in fb.icalendar_instance.walk() if c.name == "VFREEBUSY"]
+    assert len(comps) == 1, f"the answer holds {len(comps)} VFREEBUSY: {fb.data[:400]!r}"
+    got = freebusy_periods(fb.data)
+    assert got == FB_CAL_BUSY, f"bob's free-busy of alice's calendar = {got}, want {FB_CAL_BUSY}"
+    assert prop_values(fb.data, "DTSTART") == ["20310304T000000Z"], f"DTSTART = {prop_values(fb.data, 'DTSTART')}"
+    assert prop_values(fb.data, "DTEND") == ["20310306T000000Z"], f"DTEND = {prop_values(fb.data, 'DTEND')}"
+    assert_no_secret("the free-busy-query answer", fb.data)
+    st["fb_report"] = fb.data
+
+
+def check_fb_report_home():
+    require(st.get("fb_cals"), "free-busy calendars")
+    fb = bob_view("/dav/calendars/alice/").freebusy_request(FB_START, FB_END)
+    got = freebusy_periods(fb.data)
+    assert got == FB_HOME_BUSY, f"bob's free-busy of alice's home (Depth 1) = {got}, want {FB_HOME_BUSY}"
+    assert_no_secret("the free-busy-query answer on the home", fb.data)
+
+
+def check_fb_report_not_calendar_query():
+    # Free-busy is all bob gets: a calendar-query on the same calendar stays 404.
+    cal = require(st.get("fb_cal"), "free-busy calendar")
+    try:
+        found = bob_view(cal.url).search(start=FB_START, end=FB_END, event=True)
+    except error.NotFoundError:
+        return
+    raise AssertionError(f"bob's calendar-query on alice's calendar found {len(found)} objects, want 404")
+
+
+def check_fb_outbox():
+    require(st.get("fb_cals"), "free-busy calendars")
+    c = require(st.get("bob_client"), "bob's client")
+    p = require(st.get("bob_principal"), "bob's principal")
+    sent = []
+    post = c.post
+
+    def recording_post(url, body, headers={}):
+        resp = post(url, body, headers)
+        sent.append((str(url), body, resp))
+        return resp
+
+    c.post = recording_post
+    # python-caldav 0.11 reads the schedule-response as if it were a
+    # multistatus and logs "Deviation from expectations"; the exchange is
+    # judged from the raw answer below instead.
+    lib_log = logging.getLogger("caldav")
+    level = lib_log.level
+    lib_log.setLevel(logging.CRITICAL)
+    try:
+        p.freebusy_request(FB_START, FB_END, [ALICE_ADDR, NOBODY_ADDR])
+    finally:
+        lib_log.setLevel(level)
+        c.post = post
+    assert len(sent) == 1, f"the library POSTed {len(sent)} times"
+    url, body, resp = sent[0]
+    body = body.decode() if isinstance(body, bytes) else str(body)
+    assert path_of(url) == "/dav/calendars/bob/outbox/", f"POSTed to {url}"
+    assert prop_values(body, "ORGANIZER") == [BOB_ADDR], f"the library's ORGANIZER = {prop_values(body, 'ORGANIZER')}"
+    assert resp.status == 200, f"outbox POST = {resp.status}, want 200"
+    ctype = resp.headers.get("Content-Type", "")
+    assert "xml" in ctype, f"outbox POST Content-Type = {ctype!r}"
+    raw_answer = resp.raw.decode() if isinstance(resp.raw, bytes) else resp.raw
+    assert_no_secret("the schedule-response", raw_answer)
+    root = ET.fromstring(raw_answer)
+    assert root.tag == f"{CAL}schedule-response", f"root element {root.tag}, want C:schedule-response"
+    got = {}
+    for r in root.findall(f"{CAL}response"):
+        got[(r.findtext(f"{CAL}recipient/{DAV}href") or "").strip()] = (
+            (r.findtext(f"{CAL}request-status") or "").strip(),
+            r.findtext(f"{CAL}calendar-data"),
+        )
+    assert set(got) == {ALICE_ADDR, NOBODY_ADDR}, f"recipients = {sorted(got)}, want alice and the unknown address"
+    status, data = got[ALICE_ADDR]
+    assert status.startswith("2.0"), f"alice's request-status = {status!r}, want 2.0"
+    assert data, "no calendar-data for alice"
+    periods = freebusy_periods(data)
+    assert periods == FB_HOME_BUSY, f"alice's busy time via the outbox = {periods}, want {FB_HOME_BUSY}"
+    assert prop_values(data, "METHOD") == ["REPLY"], f"METHOD = {prop_values(data, 'METHOD')}"
+    assert prop_values(data, "ORGANIZER") == [BOB_ADDR], f"reply ORGANIZER = {prop_values(data, 'ORGANIZER')}"
+    assert prop_values(data, "ATTENDEE") == [ALICE_ADDR], f"reply ATTENDEE = {prop_values(data, 'ATTENDEE')}"
+    assert prop_values(data, "UID") == prop_values(body, "UID"), "the reply does not carry the request's UID"
+    st["fb_outbox_data"] = data
+    status, data = got[NOBODY_ADDR]
+    assert status.startswith("3.7"), f"the unknown address's request-status = {status!r}, want 3.7"
+    assert not (data or "").strip(), f"the unknown address got calendar-data: {data!r}"
+
+
+def check_fb_same_answer():
+    # One code path: the REPORT on the home, the outbox and GET /freebusy agree.
+    data = require(st.get("fb_outbox_data"), "the outbox answer")
+    q = "start=20310304T000000Z&end=20310306T000000Z"
+    r = raw(BOB, "GET", f"/freebusy/alice?{q}")
+    assert r.status_code == 200, f"GET /freebusy/alice = {r.status_code}"
+    assert r.headers.get("Content-Type", "").startswith("text/calendar"), r.headers.get("Content-Type")
+    assert freebusy_periods(r.text) == freebusy_periods(data), (
+        f"GET /freebusy/alice = {freebusy_periods(r.text)}, the outbox said {freebusy_periods(data)}"
+    )
+    assert_no_secret("GET /freebusy/alice", r.text)
+    r = raw(BOB, "GET", f"/freebusy/alice?{q}", headers={"Accept": "application/json"})
+    assert r.status_code == 200 and "json" in r.headers.get("Content-Type", ""), (r.status_code, r.headers)
+    assert FB_SECRET not in r.text, f"the JSON answer leaks event details: {r.text[:400]}"
+    users = r.json()["users"]
+    assert [u["user"] for u in users] == ["alice"], f"JSON users = {users}"
+
+    def compact(t):  # 2031-03-05T16:00:00Z -> 20310305T160000Z
+        return t.replace("-", "").replace(":", "")
+
+    got = [(p.get("type") or "BUSY", compact(p["start"]), compact(p["end"])) for p in users[0]["busy"]]
+    assert got == FB_HOME_BUSY, f"JSON busy = {got}, want {FB_HOME_BUSY}"
+    assert users[0]["address"] == ALICE_ADDR, f"JSON address = {users[0]['address']!r}"
+
+
+def check_fb_outbox_refusals():
+    outbox = "/dav/calendars/bob/outbox/"
+    ct = {"Content-Type": "text/calendar; charset=utf-8"}
+
+    def request(organizer, *attendees):
+        lines = [
+            "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//calbolt//interop//EN", "METHOD:REQUEST",
+            "BEGIN:VFREEBUSY", f"UID:fb-refusal-{RUN}", "DTSTAMP:20310101T000000Z",
+            "DTSTART:20310304T000000Z", "DTEND:20310306T000000Z", f"ORGANIZER:{organizer}",
+            *[f"ATTENDEE:{a}" for a in attendees], "END:VFREEBUSY", "END:VCALENDAR", "",
+        ]
+        return "\r\n".join(lines)
+
+    r = raw(BOB, "POST", outbox, request(ALICE_ADDR, ALICE_ADDR), ct)
+    assert r.status_code == 403 and "organizer-allowed" in r.text, (
+        f"bob posing as alice's ORGANIZER = {r.status_code} {r.text[:300]!r}, want 403 organizer-allowed"
+    )
+    r = raw(BOB, "POST", "/dav/calendars/alice/outbox/", request(BOB_ADDR, ALICE_ADDR), ct)
+    assert r.status_code == 404, f"bob POST to alice's outbox = {r.status_code}, want 404"
+    r = raw(BOB, "POST", "/dav/calendars/bob/inbox/", request(BOB_ADDR, ALICE_ADDR), ct)
+    assert r.status_code == 405, f"POST to the inbox = {r.status_code}, want 405"
+    r = requests.post(urljoin(BASE_URL, outbox), data=request(BOB_ADDR, ALICE_ADDR), headers=ct, timeout=10)
+    assert r.status_code == 401, f"outbox POST without credentials = {r.status_code}, want 401"
+    assert FB_SECRET not in r.text
+
+
+def check_fb_teardown():
+    cals = require(st.get("fb_cals"), "free-busy calendars")
+    for cal in cals:
+        cal.delete()
+    fb = bob_view("/dav/calendars/alice/").freebusy_request(FB_START, FB_END)
+    assert freebusy_periods(fb.data) == [], f"free-busy after deleting the calendars = {freebusy_periods(fb.data)}"
+
+
 # ---- teardown ----------------------------------------------------------------
 
 
@@ -617,6 +958,24 @@ def main():
     s("bob discovers only his own calendars", check_bob_principal)
     s("bob cannot read alice's calendars (404)", check_bob_cannot_read)
     s("bob cannot write into alice's calendars", check_bob_cannot_write)
+    s("free-busy: alice's busy, tentative, transparent, cancelled, recurring events in 3 calendars "
+      "(one PROPPATCHed transparent)", check_fb_setup)
+    s("free-busy: schedule_outbox() / schedule_inbox() discovered; boxes typed, not calendars(); alice's hidden from bob",
+      check_scheduling_discovery)
+    s("free-busy: DAV header has calendar-schedule, not calendar-auto-schedule", check_scheduling_dav_header)
+    s("free-busy: calendar-user-address-set / get_vcal_address() start with mailto:<user>@127.0.0.1",
+      check_vcal_address)
+    s("free-busy: bob's Calendar.freebusy_request on alice's calendar: exact FBTYPEs and periods, nothing leaks",
+      check_fb_report_calendar)
+    s("free-busy: bob's free-busy-query on alice's home (Depth 1) merges opaque calendars only",
+      check_fb_report_home)
+    s("free-busy: bob still cannot calendar-query alice's calendar", check_fb_report_not_calendar_query)
+    s("free-busy: bob's Principal.freebusy_request via his outbox: 2.0 + REPLY for alice, 3.7 for an unknown address",
+      check_fb_outbox)
+    s("free-busy: GET /freebusy/alice (iCalendar and JSON) agrees with the outbox", check_fb_same_answer)
+    s("free-busy: outbox refuses another ORGANIZER (403), someone else's outbox (404), the inbox (405), no login (401)",
+      check_fb_outbox_refusals)
+    s("free-busy: delete the calendars; alice is free again", check_fb_teardown)
     s("delete the calendar", check_delete_calendar)
     suite.finish()
 

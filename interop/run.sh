@@ -6,12 +6,14 @@
 # carolsecret), and drives it with third-party clients from Debian's packages
 # (`make interop-deps` installs the first three):
 #   pycaldav    interop/caldav_client.py   python3-caldav: discovery, MKCALENDAR,
-#               save/search/modify/delete, sync tokens, isolation (alice, bob)
+#               save/search/modify/delete, sync tokens, isolation, free-busy
+#               (REPORT and scheduling outbox) (alice, bob)
 #   vdirsyncer  interop/vdirsyncer_test.py  two-way sync with a local folder (carol)
 #   litmus      interop/litmus_check.py    litmus basic+props against alice's
 #               calendar home, judged against interop/litmus-expected-failures.txt
-#   thunderbird interop/thunderbird/run.sh  headless Thunderbird (it needs
-#               the thunderbird package; see interop/thunderbird/README.md)
+#   thunderbird interop/thunderbird/run.sh  headless Thunderbird: sync, writes
+#               and its free-busy service (it needs the thunderbird package;
+#               see interop/thunderbird/README.md)
 # With no argument all four run. The last line is
 # "interop: N passed, N failed"; the exit status is non-zero if any check failed.
 #

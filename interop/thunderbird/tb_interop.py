@@ -14,9 +14,16 @@ profile and proxy, all on loopback.
   3. make Thunderbird write through its own calendar API (over Marionette, the
      remote-control protocol built into Thunderbird): create, edit and delete
      an event, and check the server's copy after each step.
-  4. judge the traffic: the server's request log (no 5xx, OPTIONS on the home
+  4. free-busy, as the attendee availability grid asks it: bob (a second user
+     Thunderbird never logs in as) has events PUT with curl; over Marionette
+     cal.freeBusyService.getFreeBusyIntervals("mailto:bob@127.0.0.1", ...)
+     must give exactly his busy time, which Thunderbird gets by POSTing a
+     VFREEBUSY REQUEST to alice's scheduling outbox (found through OPTIONS on
+     the home and the principal's schedule-outbox-URL); an unknown address
+     gets 3.7 and no intervals; alice's own row shows her busy time.
+  5. judge the traffic: the server's request log (no 5xx, OPTIONS on the home
      answered 200) and what the forwarding proxy saw (sync-collection,
-     calendar-multiget, conditional writes).
+     calendar-multiget, conditional writes, one challenge per path).
 
 Thunderbird reaches the network only through a proxy in this script that
 forwards requests for the server and refuses everything else (recorded as
@@ -57,6 +64,10 @@ VERBOSE = os.environ.get("TB_VERBOSE") == "1"
 
 USER = "alice"
 PASSWORD = "alice-tb-secret"  # calbolt wants at least 8 characters
+# Another user of the same server, whose free-busy time alice's Thunderbird
+# asks for (through alice's scheduling outbox); Thunderbird never logs in as bob.
+OTHER = "bob"
+OTHER_PASSWORD = "bob-tb-secret"
 REALM = "calbolt"  # WWW-Authenticate: Basic realm="calbolt"
 CAL_ID = "calbolt"  # the calendar's id in Thunderbird's registry (cal_id in cache.sqlite)
 REFRESH_MINUTES = "0.2"  # a string pref: Thunderbird multiplies it by 60000 ms -> 12 s
@@ -88,6 +99,37 @@ def ics(uid, summary, start, end, extra=(), seq=0):
         "END:VCALENDAR",
     ]
     return ("\r\n".join(lines) + "\r\n").encode()
+
+
+# bob's events on 2026-11-24 (a Tuesday): what free-busy must make of them.
+# Summaries, locations and UIDs carry FB_SECRET, which must never reach alice.
+FB_SECRET = "bobsecret"
+FB_DAY = ("20261124T000000Z", "20261125T000000Z")
+
+
+def bob_events():
+    def ev(name, start, end, *extra):
+        return ics(f"{FB_SECRET}-{name}@calbolt.test", f"{FB_SECRET} {name}", start, end,
+                   [f"LOCATION:{FB_SECRET} room", *extra])
+    return {
+        "weekly": ev("weekly", "20261117T080000Z", "20261117T083000Z",
+                     "RRULE:FREQ=WEEKLY;COUNT=3"),  # 11-17, 11-24, 12-01
+        "busy": ev("busy", "20261124T100000Z", "20261124T110000Z"),
+        "tentative": ev("tentative", "20261124T130000Z", "20261124T140000Z", "STATUS:TENTATIVE"),
+        "transparent": ev("transparent", "20261124T150000Z", "20261124T160000Z",
+                          "TRANSP:TRANSPARENT"),
+        "cancelled": ev("cancelled", "20261124T170000Z", "20261124T180000Z", "STATUS:CANCELLED"),
+    }
+
+
+# What Thunderbird's free-busy service must report for bob on FB_DAY:
+# (calIFreeBusyInterval type, start, end); the transparent and the cancelled
+# event are free, so absent.
+BOB_BUSY = [
+    ("BUSY", "20261124T080000Z", "20261124T083000Z"),
+    ("BUSY", "20261124T100000Z", "20261124T110000Z"),
+    ("BUSY_TENTATIVE", "20261124T130000Z", "20261124T140000Z"),
+]
 
 
 def resource_name(uid):
@@ -287,10 +329,14 @@ class Proxy:
             "depth": hmap.get("depth"),
             "if-match": hmap.get("if-match"),
             "if-none-match": hmap.get("if-none-match"),
+            "content-type": hmap.get("content-type"),
+            "originator": hmap.get("originator"),
+            "recipient": hmap.get("recipient"),
+            "response-type": resp.getheader("Content-Type"),
         }
-        if method in ("REPORT", "PROPFIND", "PUT") and body:
+        if method in ("REPORT", "PROPFIND", "PUT", "POST") and body:
             record["body"] = body.decode("utf-8", "replace")
-        if method in ("REPORT", "PROPFIND"):
+        if method in ("REPORT", "PROPFIND", "POST"):
             record["response"] = data.decode("utf-8", "replace")
         with self.lock:
             self.exchanges.append(record)
@@ -447,6 +493,67 @@ else done((async () => {
 })());
 """
 
+# What the CalDAV provider found out about scheduling when it checked the
+# server: the outbox (from the principal's schedule-outbox-URL, looked for only
+# when OPTIONS on the home advertises calendar-schedule), alice's addresses
+# (calendar-user-address-set) and whether it registered with the free-busy
+# service. The cached calendar wraps the CalDAV one.
+JS_SCHEDULING = JS_PRELUDE + r"""
+else done((async () => {
+  const outer = calendar.wrappedJSObject;
+  const dav = outer.mUncachedCalendar ? outer.mUncachedCalendar.wrappedJSObject || outer.mUncachedCalendar : outer;
+  return {
+    principal: dav.principalUrl ? String(dav.principalUrl) : null,
+    outbox: dav.outboxUrl ? dav.outboxUrl.spec : null,
+    inbox: dav.inboxUrl ? dav.inboxUrl.spec : null,
+    addresses: [...(dav.calendarUserAddresses || [])],
+    hasFreeBusy: !!dav.hasFreeBusy,
+    hasScheduling: !!dav.hasScheduling,
+    hasAutoScheduling: !!dav.hasAutoScheduling,
+  };
+})());
+"""
+
+# What the attendee availability grid does (calendar-event-dialog-attendees.js,
+# updateFreeBusy): ask cal.freeBusyService about "mailto:<address>" for a
+# range with BUSY_ALL and draw the intervals the listener gets; the service
+# asks every registered provider, here the CalDAV calendar, which POSTs a
+# VFREEBUSY request to its outbox. Resolves with the final result.
+JS_FREEBUSY = JS_PRELUDE + r"""
+else {
+  const names = {};
+  for (const k of ["FREE", "BUSY", "BUSY_UNAVAILABLE", "BUSY_TENTATIVE", "UNKNOWN"]) {
+    names[Ci.calIFreeBusyInterval[k]] = k;
+  }
+  const calls = [];
+  try {
+    cal.freeBusyService.getFreeBusyIntervals(
+      arguments[1],
+      cal.createDateTime(arguments[2]),
+      cal.createDateTime(arguments[3]),
+      Ci.calIFreeBusyInterval.BUSY_ALL,
+      {
+        onResult(operation, results) {
+          const intervals = (results || []).map(r => ({
+            calId: r.calId,
+            type: names[Number(r.freeBusyType)] || String(r.freeBusyType),
+            start: r.interval.start.getInTimezone(cal.dtz.UTC).icalString,
+            end: r.interval.end.getInTimezone(cal.dtz.UTC).icalString,
+          }));
+          calls.push(intervals.length);
+          if (operation && operation.isPending) {
+            return;
+          }
+          resolve({ ok: { intervals, calls } });
+        },
+      }
+    );
+  } catch (e) {
+    resolve({ error: String(e && (e.message || e)) });
+  }
+}
+"""
+
 JS_STATE = JS_PRELUDE + r"""
 else done((async () => {
   return {
@@ -509,7 +616,7 @@ class Run:
         return env
 
     def start_server(self):
-        for user_pw in ((USER, PASSWORD),):
+        for user_pw in ((USER, PASSWORD), (OTHER, OTHER_PASSWORD)):
             out = subprocess.run([CALBOLT_BIN, "user", "add", user_pw[0], "--data", self.data],
                                  input=user_pw[1] + "\n", text=True, capture_output=True,
                                  timeout=30)
@@ -588,14 +695,14 @@ class Run:
 
     # -- HTTP with curl (the seeding and the server-side changes) ----------
 
-    def curl(self, method, path, body=None, headers=(), auth=True):
+    def curl(self, method, path, body=None, headers=(), auth=True, user=(USER, PASSWORD)):
         """Returns (status, headers dict lower-cased, body bytes)."""
         hdr_file = os.path.join(self.work, "curl.headers")
         body_file = os.path.join(self.work, "curl.body")
         cmd = ["curl", "-sS", "--noproxy", "*", "--max-time", "20", "-X", method,
                "-D", hdr_file, "-o", body_file, "-w", "%{http_code}"]
         if auth:
-            cmd += ["-u", f"{USER}:{PASSWORD}"]
+            cmd += ["-u", f"{user[0]}:{user[1]}"]
         for h in headers:
             cmd += ["-H", h]
         if body is not None:
@@ -885,7 +992,7 @@ def dump(run):
 
 def scenario(run, c):
     # -- setup ----------------------------------------------------------------
-    if not c.check("calbolt starts with user alice on loopback", run.start_server):
+    if not c.check("calbolt starts with users alice and bob on loopback", run.start_server):
         return
     print(f"      server at {run.base}, work dir {run.work}", flush=True)
     run.proxy = Proxy(run.host, run.port)
@@ -897,6 +1004,25 @@ def scenario(run, c):
             run.put, WEEKLY_UID, weekly, True)
     c.check("seed: PUT single event (If-None-Match: *) -> 201",
             run.put, SINGLE_UID, single, True)
+
+    def seed_bob():
+        for name, data in bob_events().items():
+            path = f"/dav/calendars/{OTHER}/personal/{FB_SECRET}-{name}.ics"
+            st, _, body = run.curl("PUT", path, data, ["Content-Type: text/calendar; charset=utf-8",
+                                                       "If-None-Match: *"],
+                                   user=(OTHER, OTHER_PASSWORD))
+            assert st == 201, f"PUT {path} as bob answered {st}: {body[:300]!r}"
+        # The server's own answer, for comparison with what Thunderbird shows.
+        st, _, body = run.curl("GET", f"/freebusy/{OTHER}?start={FB_DAY[0]}&end={FB_DAY[1]}",
+                               headers=["Accept: application/json"])
+        assert st == 200, f"GET /freebusy/{OTHER} as alice answered {st}"
+        busy = [(b.get("type", "BUSY").replace("-", "_"),
+                 b["start"].replace("-", "").replace(":", ""),
+                 b["end"].replace("-", "").replace(":", ""))
+                for b in json.loads(body)["users"][0]["busy"]]
+        assert busy == BOB_BUSY, f"GET /freebusy/{OTHER} = {busy}, want {BOB_BUSY}"
+    c.check("seed: bob PUTs busy, tentative, transparent, cancelled and weekly events with "
+            "secret titles; GET /freebusy/bob agrees with the expected busy time", seed_bob)
 
     run.write_user_js()
     if not c.check("login stored in the fresh profile with thunderbird -xpcshell", run.store_login):
@@ -1042,7 +1168,113 @@ def scenario(run, c):
             c.check("3. Thunderbird deletes it: DELETE with If-Match -> 204, server has it no more",
                     tb_delete)
 
-    # -- 4. the traffic ---------------------------------------------------------
+    # -- 4. free-busy --------------------------------------------------------------
+    # Thunderbird's attendee availability grid asks cal.freeBusyService, which
+    # asks the CalDAV calendar; it can answer only if OPTIONS on the calendar
+    # home advertised calendar-schedule and the principal gave an outbox and
+    # a mailto: address. It then POSTs a VFREEBUSY REQUEST to alice's outbox.
+    outbox_path = f"/dav/calendars/{USER}/outbox/"
+    bob_addr = f"mailto:{OTHER}@{run.host}"
+    nobody_addr = f"mailto:nobody@{run.host}"
+    if run.marionette:
+        def scheduling_found():
+            st = run.tb_js(JS_SCHEDULING)
+            assert st["principal"] == f"/dav/principals/{USER}/", st
+            assert st["outbox"] == run.origin + outbox_path, f"outbox {st['outbox']!r}: {st}"
+            assert st["addresses"][:1] == [f"mailto:{USER}@{run.host}"], \
+                f"calendar-user-addresses {st['addresses']}: {st}"
+            assert st["hasFreeBusy"], f"not registered with the free-busy service: {st}"
+            # calendar-schedule, not auto-schedule: Thunderbird keeps sending
+            # invitations by mail (and, with calendar.caldav.sched.enabled
+            # false, its default, does not poll the inbox).
+            assert not st["hasAutoScheduling"], st
+            # On the wire: the principal PROPFIND that told it so.
+            pf = [ex for ex in run.proxy.snapshot() if ex["method"] == "PROPFIND"
+                  and ex["path"] == f"/dav/principals/{USER}/" and ex["status"] == 207]
+            assert pf, "no PROPFIND on alice's principal answered 207"
+            asked = {el.tag for el in ET.fromstring(pf[0]["body"]).iter()}
+            for prop in ("calendar-user-address-set", "schedule-inbox-URL", "schedule-outbox-URL"):
+                assert f"{CALDAV}{prop}" in asked, f"Thunderbird did not ask for {prop}: {pf[0]['body']}"
+            ms = ET.fromstring(pf[0]["response"])
+            href = ms.findtext(f".//{CALDAV}schedule-outbox-URL/{DAV}href")
+            assert href == outbox_path, f"schedule-outbox-URL answered {href!r}"
+            print(f"      principal PROPFIND (Depth {pf[0]['depth']}) asked for "
+                  f"{', '.join(sorted(t.split('}')[1] for t in asked if 'prop' not in t))}", flush=True)
+        found = c.check("4. Thunderbird found alice's outbox and mailto: address and registered "
+                        "as a free-busy provider", scheduling_found)
+
+        def posts_since(n):
+            return [ex for ex in run.proxy.snapshot()[n:] if ex["method"] == "POST"]
+
+        def ask_bob():
+            before = len(run.proxy.snapshot())
+            res = run.tb_js(JS_FREEBUSY, bob_addr, *FB_DAY)
+            got = [(i["type"], i["start"], i["end"]) for i in res["intervals"]]
+            assert got == BOB_BUSY, f"free-busy service for {bob_addr}: {got}, want {BOB_BUSY}"
+            assert all(i["calId"].lower() == bob_addr for i in res["intervals"]), res
+            run.fb_posts = posts_since(before)
+        if found:
+            c.check(f"4. freeBusyService.getFreeBusyIntervals({bob_addr}) gives bob's busy time "
+                    "(BUSY, BUSY_TENTATIVE; transparent and cancelled are free)", ask_bob)
+
+        def bob_post_right():
+            posts = getattr(run, "fb_posts", None)
+            assert posts, "no POST went through the proxy for the free-busy query"
+            ok = [ex for ex in posts if ex["status"] == 200]
+            assert len(ok) == 1 and all(ex["path"] == outbox_path for ex in posts), \
+                [(ex["method"], ex["path"], ex["status"]) for ex in posts]
+            ex = ok[0]
+            assert ex["auth"], "the POST that got 200 carried no credentials"
+            assert (ex["content-type"] or "").startswith("text/calendar"), ex["content-type"]
+            body = ex["body"].replace("\r\n ", "").replace("\r\n", "\n")
+            for want in ("METHOD:REQUEST", "BEGIN:VFREEBUSY", f"ORGANIZER:mailto:{USER}@{run.host}",
+                         f"DTSTART:{FB_DAY[0]}", f"DTEND:{FB_DAY[1]}"):
+                assert want in body, f"Thunderbird's request lacks {want!r}:\n{ex['body']}"
+            assert any(ln.startswith("ATTENDEE") and ln.endswith(":" + bob_addr)
+                       for ln in body.split("\n")), f"no ATTENDEE {bob_addr}:\n{ex['body']}"
+            assert ex["originator"] == f"mailto:{USER}@{run.host}" and ex["recipient"] == bob_addr, \
+                (ex["originator"], ex["recipient"])
+            assert "xml" in (ex["response-type"] or ""), ex["response-type"]
+            resp = ET.fromstring(ex["response"])
+            assert resp.tag == f"{CALDAV}schedule-response", resp.tag
+            status = resp.findtext(f"{CALDAV}response/{CALDAV}request-status") or ""
+            assert status.startswith("2.0"), f"request-status {status!r}"
+            assert FB_SECRET not in ex["response"], f"the answer leaks bob's events:\n{ex['response']}"
+            print(f"      Thunderbird's free-busy POST: {len(posts)} request(s) "
+                  f"({', '.join(str(p['status']) for p in posts)}); Originator/Recipient headers; "
+                  f"body:\n        " + "\n        ".join(body.strip().split("\n")), flush=True)
+        if found:
+            c.check(f"4. it POSTed a VFREEBUSY REQUEST (ORGANIZER alice, ATTENDEE bob) to {outbox_path}: "
+                    "200, schedule-response 2.0, no event details", bob_post_right)
+
+        def ask_nobody():
+            before = len(run.proxy.snapshot())
+            res = run.tb_js(JS_FREEBUSY, nobody_addr, *FB_DAY)
+            assert res["intervals"] == [], f"intervals for an unknown address: {res}"
+            posts = [ex for ex in posts_since(before) if ex["status"] == 200]
+            assert len(posts) == 1 and posts[0]["path"] == outbox_path, posts
+            status = ET.fromstring(posts[0]["response"]).findtext(
+                f"{CALDAV}response/{CALDAV}request-status") or ""
+            assert status.startswith("3.7"), f"request-status for {nobody_addr}: {status!r}"
+        if found:
+            c.check(f"4. an unknown address ({nobody_addr}): the outbox answers 3.7, "
+                    "Thunderbird shows no intervals", ask_nobody)
+
+        def ask_alice():
+            # The grid's first row is the organizer: alice's own busy time,
+            # as left by parts 2 and 3 (the moved weekly event on Monday
+            # 11-23 and the event added on the server on 11-26).
+            res = run.tb_js(JS_FREEBUSY, f"mailto:{USER}@{run.host}", "20261123T000000Z",
+                            "20261127T000000Z")
+            got = [(i["type"], i["start"], i["end"]) for i in res["intervals"]]
+            want = [("BUSY", "20261123T110000Z", "20261123T113000Z"),
+                    ("BUSY", "20261126T090000Z", "20261126T100000Z")]
+            assert got == want, f"free-busy service for alice herself: {got}, want {want}"
+        if found:
+            c.check("4. the organizer's own row (alice) shows her busy time after the changes",
+                    ask_alice)
+
+    # -- 5. the traffic ---------------------------------------------------------
     reqs = run.server_records()
     exchanges = run.proxy.snapshot()
 
@@ -1050,7 +1282,7 @@ def scenario(run, c):
         bad = [f"{r['method']} {r['path']} {r['status']}" for r in reqs if r.get("status", 0) >= 500]
         assert not bad, f"server answered 5xx: {bad}"
         assert reqs, "the server logged no requests"
-    c.check("4. the server answered no request with 5xx", no_5xx)
+    c.check("5. the server answered no request with 5xx", no_5xx)
 
     def all_forwarded_logged():
         # every exchange the proxy forwarded appears in the server's log
@@ -1063,7 +1295,7 @@ def scenario(run, c):
             assert logged.get(k, 0) > 0, f"{k} went through the proxy but is not in the server log"
             logged[k] -= 1
         assert exchanges, "Thunderbird sent nothing through the proxy"
-    c.check("4. every request Thunderbird sent is in the server's request log", all_forwarded_logged)
+    c.check("5. every request Thunderbird sent is in the server's request log", all_forwarded_logged)
 
     def options_home():
         home = f"/dav/calendars/{USER}/"
@@ -1073,7 +1305,7 @@ def scenario(run, c):
         tb_opts = [ex for ex in exchanges if ex["method"] == "OPTIONS" and ex["path"] == home]
         assert tb_opts and not any(ex["auth"] for ex in tb_opts), \
             f"Thunderbird's OPTIONS on the home (expected without credentials): {tb_opts}"
-    c.check("4. OPTIONS on the calendar home, sent without credentials, answered 200", options_home)
+    c.check("5. OPTIONS on the calendar home, sent without credentials, answered 200", options_home)
 
     def propfind_first():
         pf = [ex for ex in exchanges if ex["method"] == "PROPFIND" and ex["path"] == run.cal_path]
@@ -1085,7 +1317,7 @@ def scenario(run, c):
                      "getctag"):
             assert prop in resp, f"PROPFIND answer lacks {prop}"
         assert "sync-collection" in resp, "supported-report-set does not list sync-collection"
-    c.check("4. PROPFIND Depth 0 on the calendar answered 207 with the properties Thunderbird needs",
+    c.check("5. PROPFIND Depth 0 on the calendar answered 207 with the properties Thunderbird needs",
             propfind_first)
 
     def used_sync_and_multiget():
@@ -1100,16 +1332,27 @@ def scenario(run, c):
         assert len(syncs) >= 2, f"only {len(syncs)} sync-collection REPORT: no refresh"
         print(f"      REPORTs: {len(syncs)} sync-collection, {len(gets)} calendar-multiget"
               + (f", other: {other}" if other else ""), flush=True)
-    c.check("4. Thunderbird synced with sync-collection (empty token first) and calendar-multiget",
+    c.check("5. Thunderbird synced with sync-collection (empty token first) and calendar-multiget",
             used_sync_and_multiget)
 
     def no_auth_failures():
-        # Only the challenge that precedes the first authenticated request.
-        unauth = [ex for ex in exchanges if ex["status"] == 401]
-        assert len(unauth) <= 2, f"{len(unauth)} requests answered 401: the stored login is not used"
+        # Thunderbird sends Basic credentials unasked only below a path that
+        # has already authenticated, so the first request to each of the
+        # calendar, the principal and the outbox is challenged once (401) and
+        # at once repeated with the stored login; nothing is challenged twice.
+        unauth = [(i, ex) for i, ex in enumerate(exchanges) if ex["status"] == 401]
+        paths = [ex["path"] for _, ex in unauth]
+        assert len(paths) == len(set(paths)), f"challenged more than once: {paths}"
+        assert len(paths) <= 3, f"{len(unauth)} requests answered 401: the stored login is not used"
+        for i, ex in unauth:
+            assert not ex["auth"], f"{ex['method']} {ex['path']} with credentials answered 401"
+            retried = [r for r in exchanges[i + 1:] if r["method"] == ex["method"]
+                       and r["path"] == ex["path"] and r["auth"] and r["status"] != 401]
+            assert retried, f"{ex['method']} {ex['path']} was not repeated with the login"
         assert not any(ex["status"] == 403 for ex in exchanges), \
             [f"{ex['method']} {ex['path']}" for ex in exchanges if ex["status"] == 403]
-    c.check("4. the stored login was used (no repeated 401, no 403)", no_auth_failures)
+    c.check("5. the stored login was used (each path challenged at most once, then "
+            "repeated with it; no 403)", no_auth_failures)
 
     blocked = list(run.proxy.blocked)
     hosts = sorted({urllib.parse.urlsplit(w.split()[1] if "://" in w else "//" + w.split()[-1]).netloc
