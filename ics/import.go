@@ -630,6 +630,9 @@ func (im *importer) normalize(c compRef, uid string, zones map[string]bool) ([]b
 	if err != nil {
 		return nil, err
 	}
+	if !c.genUID && canonicalLines(raw) && tzidsOf(raw, zones) {
+		return raw, nil
+	}
 	lr := newBytesLineReader(raw, true)
 	out := make([]byte, 0, len(raw)+64)
 	for first := true; ; first = false {
@@ -653,6 +656,46 @@ func (im *importer) normalize(c compRef, uid string, zones map[string]bool) ([]b
 		}
 	}
 	return out, nil
+}
+
+// canonicalLines reports whether raw needs no normalizing: every line ends
+// in CRLF, none is empty, and there is no BOM — what most exporters write.
+func canonicalLines(raw []byte) bool {
+	if len(raw) < 2 || raw[len(raw)-2] != '\r' || raw[len(raw)-1] != '\n' || bytes.Contains(raw, bom) {
+		return false
+	}
+	return bytes.Count(raw, []byte("\n")) == bytes.Count(raw, []byte("\r\n")) && !bytes.Contains(raw, []byte("\r\n\r\n"))
+}
+
+// tzidsOf adds the TZID parameter values of raw to zones, as
+// contentLine.params would, and reports true; it reports false, leaving the
+// work to the line-by-line path, when a value is quoted, folded or spelled
+// in lower case.
+func tzidsOf(raw []byte, zones map[string]bool) bool {
+	if bytes.Contains(raw, []byte("tzid=")) || bytes.Contains(raw, []byte("Tzid=")) {
+		return false
+	}
+	var found []string
+	for rest := raw; ; {
+		i := bytes.Index(rest, []byte(";TZID="))
+		if i < 0 {
+			break
+		}
+		escaped := i > 0 && rest[i-1] == '\\' // "\;" inside a TEXT value
+		rest = rest[i+len(";TZID="):]
+		if escaped {
+			continue
+		}
+		end := bytes.IndexAny(rest, ";:\r\n\"")
+		if end < 0 || rest[end] == '\r' || rest[end] == '\n' || rest[end] == '"' {
+			return false
+		}
+		found = append(found, strings.TrimSpace(string(rest[:end])))
+	}
+	for _, z := range found {
+		zones[z] = true
+	}
+	return true
 }
 
 // zone returns the normalized VTIMEZONE for tzid, or nil when the file has

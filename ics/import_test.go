@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -442,5 +443,40 @@ func TestObjectName(t *testing.T) {
 	}
 	if bytes.Equal([]byte(ObjectName("a/b")), []byte(ObjectName("a/c"))) {
 		t.Error("two UIDs share a hashed name")
+	}
+}
+
+// TestTZIDScan checks the fast TZID scan against the line-by-line one.
+func TestTZIDScan(t *testing.T) {
+	tests := []struct {
+		raw  string
+		fast bool
+		want string
+	}{
+		{"BEGIN:VEVENT\r\nDTSTART;TZID=Europe/Berlin:20260101T100000\r\nEXDATE;VALUE=DATE-TIME;TZID=America/New_York :20260101T100000\r\nEND:VEVENT\r\n", true, "[America/New_York Europe/Berlin]"},
+		{"BEGIN:VEVENT\r\nDESCRIPTION:a\\;TZID=Nowhere:x\r\nEND:VEVENT\r\n", true, "[]"},
+		{"BEGIN:VEVENT\r\nDTSTART;TZID=\"W. Europe Standard Time\":20260101T100000\r\nEND:VEVENT\r\n", false, ""},
+		{"BEGIN:VEVENT\r\nDTSTART;TZID=Europe/Ber\r\n lin:20260101T100000\r\nEND:VEVENT\r\n", false, ""},
+		{"BEGIN:VEVENT\r\nDTSTART;tzid=Europe/Berlin:20260101T100000\r\nEND:VEVENT\r\n", false, ""},
+	}
+	for _, tt := range tests {
+		zones := map[string]bool{}
+		if got := tzidsOf([]byte(tt.raw), zones); got != tt.fast {
+			t.Errorf("tzidsOf(%q) = %v, want %v", tt.raw, got, tt.fast)
+			continue
+		}
+		if tt.fast {
+			var ids []string
+			for z := range zones {
+				ids = append(ids, z)
+			}
+			slices.Sort(ids)
+			if fmt.Sprint(ids) != tt.want {
+				t.Errorf("tzidsOf(%q) found %v, want %s", tt.raw, ids, tt.want)
+			}
+		}
+	}
+	if !canonicalLines([]byte("A:b\r\nC:d\r\n")) || canonicalLines([]byte("A:b\nC:d\r\n")) || canonicalLines([]byte("A:b\r\n\r\nC:d\r\n")) {
+		t.Error("canonicalLines misjudges line ends or empty lines")
 	}
 }
