@@ -50,6 +50,10 @@ type Config struct {
 	// Visibility is the free-busy policy (default: any authenticated
 	// user sees anyone's busy time).
 	Visibility busytime.Visibility
+	// Throttle configures the login throttling (default: auth's defaults,
+	// which delay an address after 5 failures a minute and refuse it with
+	// 429 after 20).
+	Throttle auth.Throttle
 }
 
 // NewWith is New with a Config.
@@ -80,7 +84,8 @@ func NewWith(t testing.TB, cfg Config, users ...string) *Server {
 		Logger:   logger,
 		FreeBusy: busytime.New(db, &busytime.Options{Logger: logger, Visibility: cfg.Visibility}),
 		Authenticate: auth.Middleware(db, &auth.Options{
-			Logger: logger,
+			Logger:   logger,
+			Throttle: cfg.Throttle,
 			Anonymous: func(r *http.Request) bool {
 				return r.Method == http.MethodOptions
 			},
