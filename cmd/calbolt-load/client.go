@@ -110,6 +110,14 @@ func newDAVClient(rawURL, user, password string, concurrency int, timeout time.D
 
 func (c *davClient) close() { c.hc.CloseIdleConnections() }
 
+// as returns a client that sends the same requests to the same server, as
+// user (with the same password), recording into the same recorder.
+func (c *davClient) as(user string) *davClient {
+	cp := *c
+	cp.user = user
+	return &cp
+}
+
 // calendarPath returns the path of the user's calendar name, with a
 // trailing slash.
 func (c *davClient) calendarPath(name string) string {
@@ -123,7 +131,8 @@ type request struct {
 	path   string // absolute path below the base URL
 	header map[string]string
 	body   []byte
-	want   []int // statuses that count as success
+	stream io.Reader // the body when it is streamed instead (body is then ignored)
+	want   []int     // statuses that count as success
 }
 
 // response is what came back, body read to the end.
@@ -138,11 +147,15 @@ type response struct {
 // error or a status outside req.want is recorded as a failure of that kind
 // and returned; the response is returned too when there was one.
 func (c *davClient) do(ctx context.Context, req request) (*response, error) {
-	hr, err := http.NewRequestWithContext(ctx, req.method, c.base+req.path, bytes.NewReader(req.body))
+	var rd io.Reader = bytes.NewReader(req.body)
+	if req.stream != nil {
+		rd = req.stream // sent chunked: its length is not known
+	}
+	hr, err := http.NewRequestWithContext(ctx, req.method, c.base+req.path, rd)
 	if err != nil {
 		return nil, err
 	}
-	if req.body == nil {
+	if req.body == nil && req.stream == nil {
 		hr.Body = http.NoBody
 	}
 	hr.SetBasicAuth(c.user, c.password)

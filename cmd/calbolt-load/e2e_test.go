@@ -19,7 +19,7 @@ import (
 
 // TestEndToEnd builds ./cmd/calbolt (or takes the binary named by
 // $CALBOLT_LOAD_TEST_SERVER), starts it on a free loopback port with a
-// fresh data directory and one user, and runs both scenarios, small,
+// fresh data directory and three users, and runs every scenario, small,
 // against it.
 func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
@@ -45,10 +45,13 @@ func TestEndToEnd(t *testing.T) {
 
 	data := filepath.Join(dir, "data")
 	const password = "load-test-password"
-	add := exec.CommandContext(ctx, bin, "user", "add", "alice", "--data", data)
-	add.Stdin = strings.NewReader(password + "\n")
-	if out, err := add.CombinedOutput(); err != nil {
-		t.Fatalf("calbolt user add: %v\n%s", err, out)
+	// alice, and the other two users of -fb-users 3.
+	for _, name := range []string{"alice", "load1", "load2"} {
+		add := exec.CommandContext(ctx, bin, "user", "add", name, "--data", data)
+		add.Stdin = strings.NewReader(password + "\n")
+		if out, err := add.CombinedOutput(); err != nil {
+			t.Fatalf("calbolt user add %s: %v\n%s", name, err, out)
+		}
 	}
 	pwFile := filepath.Join(dir, "pw")
 	if err := os.WriteFile(pwFile, []byte(password+"\n"), 0o600); err != nil {
@@ -79,6 +82,35 @@ func TestEndToEnd(t *testing.T) {
 			"-scenario", "mixed", "-events", "40", "-clients", "4", "-duration", "2s", "-rounds", "5")
 		if c := rep.Contention; c == nil || c.Rounds != 5 || c.Wins != 5 || c.LostUpdates != 0 {
 			t.Errorf("contention = %+v, want 5 rounds, 5 wins, no lost update", c)
+		}
+	})
+	t.Run("freebusy", func(t *testing.T) {
+		rep := runJSON(t, ctx, "-url", url, "-user", "alice", "-password-file", pwFile,
+			"-scenario", "freebusy", "-fb-users", "3", "-events", "200", "-repeat", "2",
+			"-clients", "2", "-duration", "2s", "-write-rate", "20")
+		want := map[string]int{
+			kindFBPrincipal: 3, kindFBImport: 9, kindFBPopulate: 3 * 3 * 200,
+			"fb report week (first)": 1, "fb report week": 1, "fb get week": 1,
+			"fb report month (first)": 1, "fb report month": 1, "fb get month": 1,
+			"fb report year (first)": 1, "fb report year": 1, "fb get year": 1,
+			"fb outbox 3 users month (first)": 1, "fb outbox 3 users month": 1, "fb get 3 users month": 1,
+			"fb slots 3 users month (first)": 1, "fb slots 3 users month": 1,
+			kindFBEtags: 1, kindDeleteCal: 9,
+			"fb report month after writes": 1, "fb get month after writes": 1,
+		}
+		mixed := map[string]bool{kindFBMixReport: true, "mix fb outbox 3 users month": true, kindFBWrite: true}
+		for _, k := range rep.Kinds {
+			if n, ok := want[k.Kind]; ok && k.Count != n {
+				t.Errorf("%s: count %d, want %d", k.Kind, k.Count, n)
+			}
+			if mixed[k.Kind] && k.Count == 0 {
+				t.Errorf("%s: no request in the concurrent phase", k.Kind)
+			}
+			delete(want, k.Kind)
+			delete(mixed, k.Kind)
+		}
+		if len(want)+len(mixed) > 0 {
+			t.Errorf("report lacks rows %v %v", want, mixed)
 		}
 	})
 }

@@ -436,6 +436,33 @@ func TestParseFlags(t *testing.T) {
 		{"split too big", append(base, "-scenario", "issue2", "-events", "10", "-put-split", "11"), env, nil, "-put-split"},
 		{"too few events for the clients", append(base, "-scenario", "mixed", "-events", "10"), env, nil, "-clients"},
 		{"stray argument", append(base, "-scenario", "issue2", "extra"), env, nil, "unexpected argument"},
+		{"freebusy defaults", append(base, "-scenario", "freebusy"), env,
+			func(c *config) bool {
+				return c.events == 10000 && c.clients == 8 && c.duration == 30*time.Second && c.fbCals == 3 &&
+					c.writeRate == 5 && c.repeat == 20 &&
+					slices.Equal(c.fbUsers, []string{"alice", "load1", "load2", "load3", "load4", "load5", "load6", "load7", "load8", "load9"})
+			}, ""},
+		{"freebusy explicit", append(base, "-scenario", "freebusy", "-clients", "3", "-duration", "5s", "-fb-users", "2",
+			"-fb-calendars", "1", "-events", "50", "-write-rate", "0"), env,
+			func(c *config) bool {
+				return c.events == 50 && c.clients == 3 && c.duration == 5*time.Second && c.fbCals == 1 &&
+					c.writeRate == 0 && slices.Equal(c.fbUsers, []string{"alice", "load1"})
+			}, ""},
+		{"freebusy user list", append(base, "-scenario", "freebusy", "-fb-users", "bob, carol,alice"), env,
+			func(c *config) bool { return slices.Equal(c.fbUsers, []string{"alice", "bob", "carol"}) }, ""},
+		{"mixed keeps its defaults", append(base, "-scenario", "mixed", "-fb-users", "x,,y"), env,
+			func(c *config) bool { return c.clients == 50 && c.fbUsers == nil }, ""},
+		{"freebusy no users", append(base, "-scenario", "freebusy", "-fb-users", "0"), env, nil, "-fb-users"},
+		{"freebusy too many users", append(base, "-scenario", "freebusy", "-fb-users", "101"), env, nil, "-fb-users"},
+		{"freebusy empty name", append(base, "-scenario", "freebusy", "-fb-users", "bob,,carol"), env, nil, "empty name"},
+		{"freebusy name twice", append(base, "-scenario", "freebusy", "-fb-users", "bob,bob"), env, nil, "twice"},
+		{"freebusy bad name", append(base, "-scenario", "freebusy", "-fb-users", "a/b"), env, nil, "not a user name"},
+		{"freebusy no calendars", append(base, "-scenario", "freebusy", "-fb-calendars", "0"), env, nil, "-fb-calendars"},
+		{"freebusy negative rate", append(base, "-scenario", "freebusy", "-write-rate", "-1"), env, nil, "-write-rate"},
+		{"freebusy too big", append(base, "-scenario", "freebusy", "-fb-users", "100", "-fb-calendars", "20"), env, nil, "more than"},
+		{"freebusy bad duration", append(base, "-scenario", "freebusy", "-duration", "soon"), env, nil, "duration"},
+		{"freebusy duration cap", append(base, "-scenario", "freebusy", "-duration", "31m"), env, nil, "-duration"},
+		{"freebusy clients", append(base, "-scenario", "freebusy", "-clients", "0"), env, nil, "-clients"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -501,3 +528,79 @@ func TestRecorderAborts(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestParseFBUsersSkipsUser(t *testing.T) {
+	// -user load2 with a count: load2 is not named twice.
+	got, err := parseFBUsers("4", "load2")
+	if err != nil || !slices.Equal(got, []string{"load2", "load1", "load3", "load4"}) {
+		t.Errorf("parseFBUsers(4, load2) = %v, %v", got, err)
+	}
+}
+
+func TestVFreeBusyBlocks(t *testing.T) {
+	// Folded lines, a quoted parameter with a colon, and LF line ends
+	// (what XML decoding leaves of CRLF) in the second component.
+	text := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VFREEBUSY\r\nORGANIZER;CN=\"A: B\":mailto:a@\r\n h\r\n" +
+		"FREEBUSY;FBTYPE=BUSY:20260601T080000Z/20260601T090000Z\r\nFREEBUSY;FBTYPE=BUSY-TENTATIVE:2026\r\n 0602T080000Z/20260602T083000Z\r\n" +
+		"END:VFREEBUSY\r\nBEGIN:VFREEBUSY\nORGANIZER:mailto:b@h\nEND:VFREEBUSY\nEND:VCALENDAR\n"
+	got := vfreebusyBlocks(text)
+	want := []vfreebusy{
+		{organizer: "mailto:a@h", freebusy: []string{
+			"FREEBUSY;FBTYPE=BUSY:20260601T080000Z/20260601T090000Z",
+			"FREEBUSY;FBTYPE=BUSY-TENTATIVE:20260602T080000Z/20260602T083000Z",
+		}},
+		{organizer: "mailto:b@h"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("vfreebusyBlocks: %d components, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i].organizer != want[i].organizer || !slices.Equal(got[i].freebusy, want[i].freebusy) {
+			t.Errorf("component %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestDiffLines(t *testing.T) {
+	a := []string{"x", "y"}
+	if d := diffLines(a, []string{"x", "y"}); d != "" {
+		t.Errorf("equal lines: %q", d)
+	}
+	for _, got := range [][]string{{"x"}, {"x", "z"}, {"x", "y", "z"}, nil} {
+		if diffLines(a, got) == "" {
+			t.Errorf("diffLines(%q, %q) = \"\"", a, got)
+		}
+	}
+}
+
+func TestFreeSlots(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no time zone data:", err)
+	}
+	utc := func(day, h, m int) time.Time { return time.Date(2026, 6, day, h, m, 0, 0, time.UTC) }
+	// Friday 5 June to Tuesday 9 June 2026, Berlin (UTC+2): working hours
+	// 07:00-15:00 UTC on Friday, Monday and Tuesday.
+	start := time.Date(2026, 6, 5, 0, 0, 0, 0, berlin)
+	end := time.Date(2026, 6, 10, 0, 0, 0, 0, berlin)
+	busy := []period{
+		{Start: utc(5, 6, 0), End: utc(5, 8, 30)},  // Friday: free 08:30-15:00
+		{Start: utc(6, 9, 0), End: utc(6, 10, 0)},  // Saturday: not a working day
+		{Start: utc(8, 7, 30), End: utc(8, 8, 0)},  // Monday: 30 minutes free before, too short
+		{Start: utc(8, 8, 45), End: utc(8, 13, 0)}, // 45 minutes between, too short; free 13:00-15:00
+		{Start: utc(9, 5, 0), End: utc(9, 16, 0)},  // Tuesday: all busy
+	}
+	got := freeSlots(busy, start, end, berlin, 9*time.Hour, 17*time.Hour, time.Hour)
+	want := []period{
+		{Start: utc(5, 8, 30), End: utc(5, 15, 0)},
+		{Start: utc(8, 13, 0), End: utc(8, 15, 0)},
+	}
+	if !slices.EqualFunc(got, want, period.equal) {
+		t.Errorf("freeSlots = %v, want %v", got, want)
+	}
+	// The window cuts the working hours.
+	got = freeSlots(nil, utc(5, 14, 0), utc(5, 14, 30), berlin, 9*time.Hour, 17*time.Hour, time.Hour)
+	if len(got) != 0 {
+		t.Errorf("freeSlots in half an hour = %v, want none", got)
+	}
+}

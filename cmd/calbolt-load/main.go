@@ -17,6 +17,17 @@
 //     sync, calendar-query, multiget, free-busy, PUT with If-Match and DELETE
 //     for a bounded time, then a contention phase in which every client
 //     writes the same object and exactly one may win each round.
+//   - freebusy: the free-busy benchmark of issue 3 — -fb-users users, each
+//     with -fb-calendars calendars of -events objects of internal/busygen
+//     (one in five recurring with overrides and EXDATEs), imported with one
+//     POST per calendar; then the free-busy-query REPORT on a calendar home
+//     (Depth: 1) for a week, a month and a year, the scheduling outbox POST
+//     (RFC 6638) for all users over a month, free slots for five users, and
+//     a concurrent phase of REPORTs and outbox POSTs while one writer
+//     changes objects. The REPORT, the outbox and GET /freebusy must give
+//     the same busy periods. Every user logs in with the same password; for
+//     the default -fb-users 10 they are -user and load1 … load9, which
+//     run-local.sh (make load SCENARIO=freebusy) creates.
 //
 // Run "calbolt-load -help" for the flags. A whole run, from a fresh data
 // directory (the server's request log is quiet at warn level, which keeps
@@ -31,6 +42,11 @@
 //	bin/calbolt-load -url http://127.0.0.1:8008 -user alice -password-file "$d/pw" \
 //	    -scenario issue2 -server-pid $!
 //	kill %1
+//
+// The freebusy scenario logs in as more users (-fb-users; by default
+// load1 … load9 besides -user), all with the same password: add them like
+// alice before starting the server, or let cmd/calbolt-load/run-local.sh
+// (make load SCENARIO=freebusy) do it all.
 //
 // The load command waits up to -wait for the server to accept connections,
 // so it can start right after the server.
@@ -91,6 +107,9 @@ type config struct {
 	changes    int
 	clients    int
 	duration   time.Duration
+	fbUsers    []string // freebusy: the users, -user first
+	fbCals     int      // freebusy: calendars per user
+	writeRate  int      // freebusy: writer PUTs per second in the concurrent phase
 	mix        weights
 	rounds     int
 	timeout    time.Duration
@@ -126,6 +145,36 @@ func (o *optInt) Set(s string) error {
 	return nil
 }
 
+// optDuration is a duration flag whose default depends on the scenario.
+type optDuration struct {
+	d   time.Duration
+	set bool
+}
+
+func (o *optDuration) String() string {
+	if o == nil || !o.set {
+		return ""
+	}
+	return o.d.String()
+}
+
+func (o *optDuration) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("not a duration such as 30s or 5m")
+	}
+	o.d, o.set = d, true
+	return nil
+}
+
+// Bounds of the freebusy scenario.
+const (
+	maxFBUsers     = 100 // the server's cap on the recipients of one outbox POST
+	maxFBCalendars = 20
+	maxFBEvents    = 2000000 // users × calendars × events
+	maxWriteRate   = 1000
+)
+
 const usageHead = `calbolt-load drives a running calbolt server over loopback and reports what it measured.
 
 Usage:
@@ -157,9 +206,33 @@ Scenarios:
            object with the same If-Match; exactly one must get 2xx and the
            others 412, and the stored object must be the winner's (otherwise
            a lost update is counted).
+  freebusy The free-busy benchmark of issue 3. -fb-users users (default 10: -user
+           and load1 … load9, all logging in with the password of -user; make load
+           SCENARIO=freebusy creates them), each with -fb-calendars calendars
+           fbload-0, fbload-1, … of -events objects (default 3 × 10000) from
+           internal/busygen, the generator of the Go free-busy benchmarks: one in
+           five recurring with an EXDATE, a moved and a cancelled instance, some
+           tentative, transparent or in Europe/Berlin time. Each calendar is
+           filled by one streamed import POST (?create=1) whose JSON report must
+           count every object; the populate rate (events/s) is a row. Then, as
+           -user, -repeat times each (the first, cold request in a row of its
+           own): the free-busy-query REPORT on the calendar home with Depth: 1
+           (all calendars merged) for a week, a month and a year of 2026; the
+           RFC 6638 outbox POST of a VFREEBUSY REQUEST from -user (ORGANIZER the
+           first calendar-user-address-set href of its principal) to every user
+           for June, which must answer request-status 2.0 and FREEBUSY lines for
+           each; free slots of an hour in 09:00-17:00 Europe/Berlin common to the
+           first five users in June (GET /freebusy?users=…&duration=PT1H, JSON
+           with a "slots" array). The REPORT must give the same FREEBUSY lines
+           as GET /freebusy/<user>, and the outbox the same as GET
+           /freebusy?users=… for each recipient. Last, -clients clients (default
+           8) for -duration (default 30s) send month REPORTs on random users'
+           homes and outbox POSTs from random users, half and half, while one
+           writer PUTs changes (If-Match) into -user's first calendar at
+           -write-rate per second.
 
-Both scenarios delete their calendar at the end unless -keep is given, and
-exit 1 if any request had an unexpected status (5xx, or a protocol mismatch).
+Every scenario deletes its calendars at the end unless -keep is given, and
+exits 1 if any request had an unexpected status (5xx, or a protocol mismatch).
 
 Flags:
 `
@@ -175,26 +248,30 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (*c
 		fs.PrintDefaults()
 	}
 	var (
-		passwordFile, mix string
-		events, putSplit  optInt
+		passwordFile, mix, fbUsers string
+		events, putSplit, clients  optInt
+		duration                   optDuration
 	)
 	fs.StringVar(&cfg.url, "url", "http://127.0.0.1:8008", "server base `URL`; its host must be a loopback address")
 	fs.StringVar(&cfg.user, "user", "", "user `NAME` to log in as (required); the load runs in a new calendar of this user")
 	fs.StringVar(&passwordFile, "password-file", "", "`FILE` whose first line is the password (default: $"+passwordEnv+")")
-	fs.StringVar(&cfg.scenario, "scenario", "", "scenario to run: issue2 or mixed (required)")
-	fs.Var(&events, "events", "`N` events to create in the calendar (default 10000 for issue2, 1000 for mixed)")
+	fs.StringVar(&cfg.scenario, "scenario", "", "scenario to run: issue2, mixed or freebusy (required)")
+	fs.Var(&events, "events", "`N` events to create in the calendar (default 10000 for issue2, 1000 for mixed); freebusy: in each calendar (default 10000)")
 	fs.Var(&putSplit, "put-split", "issue2: the first `N` events are PUT by one client, the rest by -put-clients (default 20% of -events)")
-	fs.IntVar(&cfg.putClients, "put-clients", 8, "issue2: concurrent clients for the PUTs after -put-split")
-	fs.IntVar(&cfg.repeat, "repeat", 20, "issue2: how many times to run the read and sync sequence")
+	fs.IntVar(&cfg.putClients, "put-clients", 8, "issue2: concurrent clients for the PUTs after -put-split; freebusy: imports at a time")
+	fs.IntVar(&cfg.repeat, "repeat", 20, "issue2: how many times to run the read and sync sequence; freebusy: how many times to send each measured request")
 	fs.IntVar(&cfg.changes, "changes", 10, "issue2: objects changed between the initial and the delta sync")
-	fs.IntVar(&cfg.clients, "clients", 50, "mixed: concurrent clients")
-	fs.DurationVar(&cfg.duration, "duration", 5*time.Minute, "mixed: how long the mix runs (at most 30m)")
+	fs.Var(&clients, "clients", "mixed, freebusy: `N` concurrent clients (default 50 for mixed, 8 for freebusy)")
+	fs.Var(&duration, "duration", "mixed, freebusy: `D`, how long the concurrent phase runs, at most 30m (default 5m for mixed, 30s for freebusy)")
+	fs.StringVar(&fbUsers, "fb-users", "10", "freebusy: the users, all with the password of -user: a number `N` (-user and load1 … load<N-1>) or a comma-separated list of names (-user is put first if the list lacks it); at most 100")
+	fs.IntVar(&cfg.fbCals, "fb-calendars", 3, "freebusy: calendars per user")
+	fs.IntVar(&cfg.writeRate, "write-rate", 5, "freebusy: PUTs per second of the writer during the concurrent phase (0: no writer)")
 	fs.StringVar(&mix, "mix", cfg.mix.String(), "mixed: relative weights of the request kinds")
 	fs.IntVar(&cfg.rounds, "rounds", 20, "mixed: contention rounds (0 to skip the contention phase)")
 	fs.DurationVar(&cfg.timeout, "timeout", time.Minute, "timeout of one request")
 	fs.DurationVar(&cfg.wait, "wait", 10*time.Second, "how long to wait for the server to accept connections before giving up")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the generated events and of every random choice")
-	fs.BoolVar(&cfg.keep, "keep", false, "keep the calendar the run created instead of deleting it")
+	fs.BoolVar(&cfg.keep, "keep", false, "keep the calendars the run created instead of deleting them")
 	fs.IntVar(&cfg.serverPID, "server-pid", 0, "`PID` of the server process, if it runs on this machine: its resident memory is sampled and reported")
 	fs.IntVar(&cfg.maxErrors, "max-errors", 100, "stop the run after this many failed requests")
 	fs.BoolVar(&cfg.jsonOut, "json", false, "print the report as JSON instead of a table")
@@ -212,15 +289,25 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (*c
 	if cfg.user == "" {
 		return nil, errors.New("-user is required")
 	}
+	cfg.clients, cfg.duration = 50, 5*time.Minute
 	switch cfg.scenario {
 	case "issue2":
 		cfg.events = 10000
 	case "mixed":
 		cfg.events = 1000
+	case "freebusy":
+		cfg.events = 10000
+		cfg.clients, cfg.duration = 8, 30*time.Second
 	case "":
-		return nil, errors.New("-scenario is required: issue2 or mixed")
+		return nil, errors.New("-scenario is required: issue2, mixed or freebusy")
 	default:
-		return nil, fmt.Errorf("unknown scenario %q: want issue2 or mixed", cfg.scenario)
+		return nil, fmt.Errorf("unknown scenario %q: want issue2, mixed or freebusy", cfg.scenario)
+	}
+	if clients.set {
+		cfg.clients = clients.n
+	}
+	if duration.set {
+		cfg.duration = duration.d
 	}
 	w, err := parseWeights(mix)
 	if err != nil {
@@ -242,6 +329,8 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (*c
 		{"-clients", cfg.clients, 1, maxClients},
 		{"-rounds", cfg.rounds, 0, maxRounds},
 		{"-max-errors", cfg.maxErrors, 1, 1 << 30},
+		{"-fb-calendars", cfg.fbCals, 1, maxFBCalendars},
+		{"-write-rate", cfg.writeRate, 0, maxWriteRate},
 	}
 	for _, c := range checks {
 		if c.v < c.lo || c.v > c.hi {
@@ -253,6 +342,16 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (*c
 	}
 	if cfg.scenario == "mixed" && cfg.events < cfg.clients {
 		return nil, fmt.Errorf("mixed: -events %d must be at least -clients %d (each client writes its own share)", cfg.events, cfg.clients)
+	}
+	if cfg.scenario == "freebusy" {
+		users, err := parseFBUsers(fbUsers, cfg.user)
+		if err != nil {
+			return nil, err
+		}
+		cfg.fbUsers = users
+		if n := len(users) * cfg.fbCals * cfg.events; n > maxFBEvents {
+			return nil, fmt.Errorf("freebusy: %d users × %d calendars × %d events is %d events, more than %d", len(users), cfg.fbCals, cfg.events, n, maxFBEvents)
+		}
 	}
 	cfg.putSplit = cfg.events / 5
 	if putSplit.set {
@@ -339,8 +438,11 @@ func commandLine(args []string) string {
 // with an error.
 func runScenario(ctx context.Context, cfg *config, log *slog.Logger) (*report, error) {
 	concurrency := cfg.putClients
-	if cfg.scenario == "mixed" {
+	switch cfg.scenario {
+	case "mixed":
 		concurrency = cfg.clients
+	case "freebusy":
+		concurrency = cfg.clients + 2 // and the writer
 	}
 	rec := newRecorder(cfg.maxErrors, log, cfg.verbose)
 	c, err := newDAVClient(cfg.url, cfg.user, cfg.password, concurrency, cfg.timeout, rec)
@@ -363,6 +465,8 @@ func runScenario(ctx context.Context, cfg *config, log *slog.Logger) (*report, e
 		rep, err = runIssue2(ctx, cfg, c, log)
 	case "mixed":
 		rep, err = runMixed(ctx, cfg, c, log)
+	case "freebusy":
+		rep, err = runFreeBusy(ctx, cfg, c, log)
 	}
 	if rep == nil {
 		return nil, err
