@@ -123,7 +123,8 @@ func runFreeBusy(ctx context.Context, cfg *config, c *davClient, log *slog.Logge
 	rep.param("imports", fmt.Sprintf("%d at a time", cfg.putClients))
 	rep.param("repeat", cfg.repeat)
 	rep.param("windows", fmt.Sprintf("week %s, month %s, year %s", fbWindow(fbWeek), fbWindow(fbMonth), fbWindow(fbYear)))
-	rep.param("concurrent", fmt.Sprintf("%d clients for %s, writer %d PUT/s into %s%s", cfg.clients, cfg.duration, cfg.writeRate, r.users[0].home(), fbCalendarName(0)))
+	rep.param("concurrent", fmt.Sprintf("%d clients for %s, months drawn from %d of 2026 from June, writer %d PUT/s into %s%s",
+		cfg.clients, cfg.duration, cfg.fbMonths, cfg.writeRate, r.users[0].home(), fbCalendarName(0)))
 	rep.param("seed", cfg.seed)
 
 	log.Info("reading the users' calendar user addresses", "users", n)
@@ -741,7 +742,7 @@ func (r *fbRun) concurrent(ctx context.Context) time.Duration {
 		rng := rand.New(rand.NewPCG(r.cfg.seed, uint64(3000+id)))
 		wg.Go(func() {
 			for k := 0; time.Now().Before(deadline) && !r.stopped(ctx); k++ {
-				month := time.Date(2026, time.Month(1+rng.IntN(12)), 1, 0, 0, 0, 0, time.UTC)
+				month := time.Date(2026, time.Month(1+(5+rng.IntN(r.cfg.fbMonths))%12), 1, 0, 0, 0, 0, time.UTC)
 				win := [2]time.Time{month, month.AddDate(0, 1, 0)}
 				u := r.users[rng.IntN(len(r.users))]
 				if rng.IntN(2) == 0 {

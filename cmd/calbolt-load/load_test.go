@@ -439,7 +439,7 @@ func TestParseFlags(t *testing.T) {
 		{"freebusy defaults", append(base, "-scenario", "freebusy"), env,
 			func(c *config) bool {
 				return c.events == 10000 && c.clients == 8 && c.duration == 30*time.Second && c.fbCals == 3 &&
-					c.writeRate == 5 && c.repeat == 20 &&
+					c.writeRate == 5 && c.repeat == 20 && c.fbMonths == 12 &&
 					slices.Equal(c.fbUsers, []string{"alice", "load1", "load2", "load3", "load4", "load5", "load6", "load7", "load8", "load9"})
 			}, ""},
 		{"freebusy explicit", append(base, "-scenario", "freebusy", "-clients", "3", "-duration", "5s", "-fb-users", "2",
@@ -463,6 +463,7 @@ func TestParseFlags(t *testing.T) {
 		{"freebusy bad duration", append(base, "-scenario", "freebusy", "-duration", "soon"), env, nil, "duration"},
 		{"freebusy duration cap", append(base, "-scenario", "freebusy", "-duration", "31m"), env, nil, "-duration"},
 		{"freebusy clients", append(base, "-scenario", "freebusy", "-clients", "0"), env, nil, "-clients"},
+		{"freebusy months", append(base, "-scenario", "freebusy", "-fb-months", "13"), env, nil, "-fb-months"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -110,6 +110,7 @@ type config struct {
 	fbUsers    []string // freebusy: the users, -user first
 	fbCals     int      // freebusy: calendars per user
 	writeRate  int      // freebusy: writer PUTs per second in the concurrent phase
+	fbMonths   int      // freebusy: the concurrent phase asks for months drawn from this many, from June 2026
 	mix        weights
 	rounds     int
 	timeout    time.Duration
@@ -227,9 +228,9 @@ Scenarios:
            as GET /freebusy/<user>, and the outbox the same as GET
            /freebusy?users=… for each recipient. Last, -clients clients (default
            8) for -duration (default 30s) send month REPORTs on random users'
-           homes and outbox POSTs from random users, half and half, while one
-           writer PUTs changes (If-Match) into -user's first calendar at
-           -write-rate per second.
+           homes and outbox POSTs from random users, half and half, for a
+           random one of -fb-months months, while one writer PUTs changes
+           (If-Match) into -user's first calendar at -write-rate per second.
 
 Every scenario deletes its calendars at the end unless -keep is given, and
 exits 1 if any request had an unexpected status (5xx, or a protocol mismatch).
@@ -266,6 +267,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (*c
 	fs.StringVar(&fbUsers, "fb-users", "10", "freebusy: the users, all with the password of -user: a number `N` (-user and load1 … load<N-1>) or a comma-separated list of names (-user is put first if the list lacks it); at most 100")
 	fs.IntVar(&cfg.fbCals, "fb-calendars", 3, "freebusy: calendars per user")
 	fs.IntVar(&cfg.writeRate, "write-rate", 5, "freebusy: PUTs per second of the writer during the concurrent phase (0: no writer)")
+	fs.IntVar(&cfg.fbMonths, "fb-months", 12, "freebusy: the concurrent phase asks for a random one of `N` months of 2026 from June (June to December, then January…); 1 asks for June only, the month the sequence before warmed")
 	fs.StringVar(&mix, "mix", cfg.mix.String(), "mixed: relative weights of the request kinds")
 	fs.IntVar(&cfg.rounds, "rounds", 20, "mixed: contention rounds (0 to skip the contention phase)")
 	fs.DurationVar(&cfg.timeout, "timeout", time.Minute, "timeout of one request")
@@ -331,6 +333,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (*c
 		{"-max-errors", cfg.maxErrors, 1, 1 << 30},
 		{"-fb-calendars", cfg.fbCals, 1, maxFBCalendars},
 		{"-write-rate", cfg.writeRate, 0, maxWriteRate},
+		{"-fb-months", cfg.fbMonths, 1, 12},
 	}
 	for _, c := range checks {
 		if c.v < c.lo || c.v > c.hi {
