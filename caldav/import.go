@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/calbolt/calbolt/ics"
+	"github.com/calbolt/calbolt/store"
 )
 
 // DefaultMaxImportSize is the default cap on one imported .ics body.
@@ -86,6 +87,9 @@ func (h *handler) serveImport(w http.ResponseWriter, r *http.Request, res resour
 		status = http.StatusUnprocessableEntity
 	case err != nil && r.Context().Err() != nil:
 		return errClientGone
+	case errors.Is(err, store.ErrInvalidName) && opts.Create && !rep.CalendarCreated:
+		// ?create=1 with a name the store refuses: nothing was written.
+		return errorf(http.StatusBadRequest, "invalid calendar name")
 	case err != nil:
 		h.log.LogAttrs(r.Context(), slog.LevelError, "import failed",
 			slog.String("path", r.URL.Path), slog.Any("err", err))
