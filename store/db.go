@@ -39,9 +39,10 @@ const (
 // DB is a calbolt store backed by one bbolt file. It is safe for concurrent
 // use.
 type DB struct {
-	bolt *bolt.DB
-	path string
-	log  *slog.Logger
+	bolt  *bolt.DB
+	path  string
+	log   *slog.Logger
+	group committer // group commit of PutObject and DeleteObject (commit.go)
 }
 
 // Open opens (creating if needed) the store at path. The parent directory

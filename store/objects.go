@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -30,11 +31,16 @@ func (db *DB) PutObject(owner, calendar string, obj Object, cond Condition) (Obj
 	var (
 		info    objInfo
 		created bool
+		result  error // the request's own failure; see commit.go
 	)
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.update(func(tx *bolt.Tx) error {
+		info, created, result = objInfo{}, false, nil
 		t := now().UnixNano() // under the writer lock, so times follow commit order
 		c, err := loadCal(tx, owner, calendar)
-		if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			result = err
+			return nil
+		} else if err != nil {
 			return err
 		}
 		old, exists, err := c.lookup(obj.Name)
@@ -42,16 +48,22 @@ func (db *DB) PutObject(owner, calendar string, obj Object, cond Condition) (Obj
 			return err
 		}
 		if err := checkCondition(cond, obj.Name, exists, old.etag); err != nil {
-			return err
+			result = err
+			return nil
 		}
 		if holder := c.uidOwner(obj.UID); holder != "" && holder != obj.Name {
-			return &UIDConflictError{Calendar: calendar, Name: holder}
+			result = &UIDConflictError{Calendar: calendar, Name: holder}
+			return nil
 		}
-		if info, created, err = c.write(&obj, etag, t); err != nil {
+		o := obj // write may adjust its argument; a retry starts afresh
+		if info, created, err = c.write(&o, etag, t); err != nil {
 			return err
 		}
 		return c.flush()
 	})
+	if err == nil {
+		err = result
+	}
 	if err != nil {
 		return Object{}, false, err
 	}
@@ -227,10 +239,15 @@ func (db *DB) ObjectByUID(owner, calendar, uid string) (string, error) {
 // ETag does not match cond.IfMatch (or that exists while cond.IfNoneMatch)
 // is ErrPreconditionFailed. The deletion enters the change log.
 func (db *DB) DeleteObject(owner, calendar, name string, cond Condition) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	var result error // the request's own failure; see commit.go
+	err := db.update(func(tx *bolt.Tx) error {
+		result = nil
 		t := now().UnixNano() // under the writer lock, so times follow commit order
 		c, err := loadCal(tx, owner, calendar)
-		if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			result = err
+			return nil
+		} else if err != nil {
 			return err
 		}
 		old, ok, err := c.lookup(name)
@@ -238,16 +255,22 @@ func (db *DB) DeleteObject(owner, calendar, name string, cond Condition) error {
 			return err
 		}
 		if !ok {
-			return objectNotFound(calendar, name)
+			result = objectNotFound(calendar, name)
+			return nil
 		}
 		if err := checkCondition(cond, name, true, old.etag); err != nil {
-			return err
+			result = err
+			return nil
 		}
 		if err := c.remove(name, &old, t); err != nil {
 			return err
 		}
 		return c.flush()
 	})
+	if err != nil {
+		return err
+	}
+	return result
 }
 
 // MoveObject moves (or, with keep, copies) an object within owner's
