@@ -13,8 +13,8 @@
 // A lookup touches only the objects the store's time-span index says can
 // overlap the window, skips to-dos and journals (they take no time,
 // RFC 4791 §7.10) by their indexed component, and parses only the objects
-// not in the cache. Each cache entry covers a horizon around the window
-// first asked for, so the next week or month is answered from memory.
+// not in the cache. The cache keeps busy time per calendar quarter, so any
+// window is answered from memory once its quarters were asked for.
 package busytime
 
 import (
@@ -258,47 +258,73 @@ func notFound(err error) error {
 
 // calendarBusy returns the busy time of one calendar within the window.
 //
-// With the cache on, the answer comes from the calendar's aggregate: its
-// objects' busy time merged over a horizon around the window, valid while
-// the calendar's sync sequence (bumped by every write to its members) is
-// unchanged. When it is stale or does not cover the window, it is rebuilt
-// from the per-object entries, so a write costs one merge, not the
-// re-expansion of every object.
+// With the cache on, time is cut into calendar quarters (blocks, in UTC),
+// and the answer comes from each block's aggregate: the calendar's objects'
+// busy time merged over the block, valid while the calendar's sync sequence
+// (bumped by every write to its members) is unchanged. A stale or missing
+// aggregate is rebuilt from per-object entries, also kept per block, so a
+// write costs one merge, not the re-expansion of every object, and any
+// window anywhere is served from memory once its blocks were asked for.
 func (s *Service) calendarBusy(owner string, cal *store.Calendar, addrs []string, start, end time.Time) ([]freebusy.Busy, error) {
 	opts := &freebusy.Options{Floating: floatingZone(cal.Timezone), Addresses: addrs, MaxInstances: MaxInstances}
 	if s.cache.limit < 0 {
-		return s.objectsBusy(owner, cal, nil, opts, start, end)
+		return s.objectsBusy(owner, cal, nil, 0, opts, start, end)
 	}
 	cc := s.cache.calendar(cal.ID, cal.Timezone, strings.Join(addrs, "\n"))
-	if b, ok := cc.aggregate(cal.SyncSeq, start, end); ok {
-		return []freebusy.Busy{b}, nil
+	var out []freebusy.Busy
+	for b := blockOf(start); blockStart(b).Before(end); b++ {
+		bs, be := blockStart(b), blockStart(b+1)
+		agg, ok := cc.aggregate(cal.SyncSeq, b)
+		if !ok {
+			parts, err := s.objectsBusy(owner, cal, cc, b, opts, bs, be)
+			if err != nil {
+				return nil, err
+			}
+			agg = &entry{from: bs, to: be}
+			var events []freebusy.Busy
+			for _, p := range parts {
+				events = append(events, freebusy.Busy{Periods: p.Periods})
+				agg.avail = append(agg.avail, p.Availability...)
+			}
+			agg.periods = freebusy.Merge(bs, be, events...)
+			cc.setAggregate(cal.SyncSeq, b, agg)
+		}
+		out = append(out, agg.window(maxTime(start, bs), minTime(end, be)))
 	}
-	hs, he := horizon(start, end)
-	parts, err := s.objectsBusy(owner, cal, cc, opts, hs, he)
-	if err != nil {
-		return nil, err
-	}
-	agg := &entry{from: hs, to: he}
-	var events []freebusy.Busy
-	for _, b := range parts {
-		events = append(events, freebusy.Busy{Periods: b.Periods})
-		agg.avail = append(agg.avail, b.Availability...)
-	}
-	agg.periods = freebusy.Merge(hs, he, events...)
-	cc.setAggregate(cal.SyncSeq, agg)
-	return []freebusy.Busy{agg.window(start, end)}, nil
+	return out, nil
 }
 
-// horizon widens a window to what a calendar's aggregate covers: a month
-// before, three after, so paging through a calendar hits the cache.
-func horizon(start, end time.Time) (time.Time, time.Time) {
-	return start.AddDate(0, -1, 0), end.AddDate(0, 3, 0)
+// A block is a calendar quarter in UTC, numbered from year 0.
+type block int
+
+func blockOf(t time.Time) block {
+	t = t.UTC()
+	return block(t.Year()*4 + (int(t.Month())-1)/3)
+}
+
+func blockStart(b block) time.Time {
+	return time.Date(int(b)/4, time.Month(int(b)%4*3+1), 1, 0, 0, 0, 0, time.UTC)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // objectsBusy returns the busy time within [start, end) of each object of
-// the calendar that can overlap it, by the span index, taking what it can
-// from cc (when not nil) and computing and caching the rest.
-func (s *Service) objectsBusy(owner string, cal *store.Calendar, cc *calCache, opts *freebusy.Options, start, end time.Time) ([]freebusy.Busy, error) {
+// the calendar that can overlap it, by the span index. With cc (not nil),
+// [start, end) is block b: entries are taken from cc and what is missing is
+// computed and stored there.
+func (s *Service) objectsBusy(owner string, cal *store.Calendar, cc *calCache, b block, opts *freebusy.Options, start, end time.Time) ([]freebusy.Busy, error) {
 	infos, err := s.db.ObjectInfosInRange(owner, cal.Name, start.Unix(), end.Unix())
 	if err != nil {
 		return nil, notFound(err)
@@ -310,8 +336,8 @@ func (s *Service) objectsBusy(owner string, cal *store.Calendar, cc *calCache, o
 			continue
 		}
 		if cc != nil {
-			if b, ok := cc.lookup(o.Name, o.ETag, start, end); ok {
-				out = append(out, b)
+			if e, ok := cc.lookup(o.Name, b, o.ETag); ok {
+				out = append(out, e.window(start, end))
 				continue
 			}
 		}
@@ -327,7 +353,7 @@ func (s *Service) objectsBusy(owner string, cal *store.Calendar, cc *calCache, o
 	for i := range objs {
 		e := s.compute(owner, cal, &objs[i], start, end, opts)
 		if cc != nil {
-			cc.store(objs[i].Name, e)
+			cc.store(objs[i].Name, b, e)
 		}
 		out = append(out, e.window(start, end))
 	}

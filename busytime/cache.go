@@ -9,7 +9,8 @@ import (
 	"github.com/calbolt/calbolt/freebusy"
 )
 
-// An entry is one object's busy time over a horizon [from, to).
+// An entry is the busy time of one object, or of a whole calendar (an
+// aggregate), over one block [from, to).
 type entry struct {
 	etag     string
 	from, to time.Time
@@ -60,11 +61,20 @@ type calCache struct {
 	key  [32]byte // hash of calendar-timezone and addresses
 	used uint64
 	size int
-	objs map[string]*entry
-	// agg is the merged busy time of the whole calendar over a horizon,
-	// valid for sync sequence aggSeq.
-	agg    *entry
-	aggSeq uint64
+	objs map[objKey]*entry
+	// aggs holds the merged busy time of the whole calendar per block,
+	// each valid for the sync sequence it was built at.
+	aggs map[block]aggregate
+}
+
+type objKey struct {
+	name string
+	b    block
+}
+
+type aggregate struct {
+	seq uint64
+	e   *entry
 }
 
 func newCache(limit int) *cache {
@@ -83,45 +93,48 @@ func (c *cache) calendar(id, timezone, addrs string) *calCache {
 		if cc != nil {
 			c.size -= cc.size
 		}
-		cc = &calCache{c: c, id: id, key: key, objs: map[string]*entry{}}
+		cc = &calCache{c: c, id: id, key: key, objs: map[objKey]*entry{}, aggs: map[block]aggregate{}}
 		c.cals[id] = cc
 	}
 	cc.used = c.tick
 	return cc
 }
 
-func (cc *calCache) lookup(name, etag string, start, end time.Time) (freebusy.Busy, bool) {
+// lookup returns the entry of object name in block b if it is for etag.
+func (cc *calCache) lookup(name string, b block, etag string) (*entry, bool) {
 	cc.c.mu.Lock()
-	e := cc.objs[name]
+	e := cc.objs[objKey{name, b}]
 	cc.c.mu.Unlock()
-	if e == nil || e.etag != etag || start.Before(e.from) || end.After(e.to) {
-		return freebusy.Busy{}, false
+	if e == nil || e.etag != etag {
+		return nil, false
 	}
-	return e.window(start, end), true
+	return e, true
 }
 
-// aggregate returns the calendar's merged busy time within [start, end)
-// if the aggregate is current (seq) and covers the window.
-func (cc *calCache) aggregate(seq uint64, start, end time.Time) (freebusy.Busy, bool) {
+// aggregate returns the calendar's merged busy time over block b if it is
+// current (seq).
+func (cc *calCache) aggregate(seq uint64, b block) (*entry, bool) {
 	cc.c.mu.Lock()
-	agg, aseq := cc.agg, cc.aggSeq
+	a, ok := cc.aggs[b]
 	cc.c.mu.Unlock()
-	if agg == nil || aseq != seq || start.Before(agg.from) || end.After(agg.to) {
-		return freebusy.Busy{}, false
+	if !ok || a.seq != seq {
+		return nil, false
 	}
-	return agg.window(start, end), true
+	return a.e, true
 }
 
-func (cc *calCache) setAggregate(seq uint64, agg *entry) {
+func (cc *calCache) setAggregate(seq uint64, b block, e *entry) {
 	cc.put(func() (old, new *entry) {
-		old, cc.agg, cc.aggSeq = cc.agg, agg, seq
-		return old, agg
+		old = cc.aggs[b].e
+		cc.aggs[b] = aggregate{seq: seq, e: e}
+		return old, e
 	})
 }
 
-func (cc *calCache) store(name string, e *entry) {
+func (cc *calCache) store(name string, b block, e *entry) {
+	k := objKey{name, b}
 	cc.put(func() (old, new *entry) {
-		old, cc.objs[name] = cc.objs[name], e
+		old, cc.objs[k] = cc.objs[k], e
 		return old, e
 	})
 }

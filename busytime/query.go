@@ -201,7 +201,7 @@ type Answer struct {
 	Merged []PeriodJSON `json:"merged"`
 	// Slots lists free time common to all users, at least SlotLength
 	// long, when the query asked for it.
-	Slots []PeriodJSON `json:"slots,omitempty"`
+	Slots []PeriodJSON `json:"slots,omitzero"`
 }
 
 // UserBusy is one user's busy time.
