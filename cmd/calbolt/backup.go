@@ -2,16 +2,19 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/calbolt/calbolt/store"
 )
 
-// offlineHint is what to do when backup or check finds the data file held
-// by a running server: a read-only open needs a shared lock, which the
-// server's exclusive lock excludes.
-const offlineHint = "stop it first (online backup through the server is not available yet)"
+// offlineHint is what to do when check of a FILE finds it held by a
+// running server.
+const offlineHint = "check a backup of it instead: calbolt backup, then calbolt check FILE"
 
 func (a *app) backupCommand() *command {
 	var dir string
@@ -26,10 +29,11 @@ Write a consistent copy of the store in --data to FILE ("-" for standard
 output). The copy is written to a temporary file next to FILE, synced to disk
 and renamed over FILE, so FILE is always either the old or the complete new
 backup. The copy is a working data file: put it in a data directory as
-calbolt.db to restore it. backup opens the store read-only, which a running
-server does not allow: stop the server first (backing up a live server
-through the server itself will come later). Never copy calbolt.db with cp
-while a server runs; that copy can be corrupt.`,
+calbolt.db to restore it. When a server is running, backup asks it, through its admin socket
+(calbolt.sock in --data, reachable only by the account that runs it), for a
+hot copy taken in one read transaction while it keeps serving. The new copy
+is checked (as by calbolt check) before it replaces FILE. Never copy
+calbolt.db with cp while a server runs; that copy can be corrupt.`,
 		examples: []string{
 			"calbolt backup --data /var/lib/calbolt /backups/calbolt-$(date +%F).db",
 			"calbolt backup - | gzip > calbolt.db.gz",
@@ -54,14 +58,30 @@ func (a *app) backup(dir, dest string) (err error) {
 	if dest != "-" && sameFile(path, dest) {
 		return usagef("backup", "the backup FILE %s is the data file itself", dest)
 	}
-	db, err := openStore(path, true, a.adminLogger(), offlineHint)
-	if err != nil {
+	// A stopped server's file is read directly; a running server's through
+	// its admin socket. Either way the copy is bbolt's Tx.WriteTo, one
+	// consistent read transaction, never a copy of the file.
+	write := func(w io.Writer) (int64, error) {
+		resp, err := adminGet(dir, "/backup")
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		return io.Copy(w, resp.Body)
+	}
+	online := true
+	db, err := openStore(path, true, a.adminLogger(), "")
+	switch {
+	case err == nil:
+		online = false
+		defer func() { err = errors.Join(err, closeStore(db)) }()
+		write = db.Backup
+	case !errors.Is(err, store.ErrLocked):
 		return err
 	}
-	defer func() { err = errors.Join(err, closeStore(db)) }()
 
 	if dest == "-" {
-		if _, err := db.Backup(a.stdout); err != nil {
+		if _, err := write(a.stdout); err != nil {
 			return fmt.Errorf("writing the backup: %w", err)
 		}
 		return nil
@@ -76,7 +96,7 @@ func (a *app) backup(dir, dest string) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	n, err := db.Backup(tmp)
+	n, err := write(tmp)
 	if err != nil {
 		return fmt.Errorf("writing the backup: %w", err)
 	}
@@ -86,14 +106,33 @@ func (a *app) backup(dir, dest string) (err error) {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("closing the backup: %w", err)
 	}
+	// Check the copy before it replaces an older backup: a copy cut short
+	// (the server stopped mid-way, the disk filled) fails here.
+	if problems, err := checkFile(tmp.Name()); err != nil || len(problems) > 0 {
+		return fmt.Errorf("the new backup does not pass check (%v, %d problems); %s is unchanged", err, len(problems), dest)
+	}
 	if err := os.Rename(tmp.Name(), dest); err != nil {
 		return fmt.Errorf("renaming the backup into place: %w", err)
 	}
 	if err := syncDir(filepath.Dir(dest)); err != nil {
 		return fmt.Errorf("syncing the backup's directory: %w", err)
 	}
-	fmt.Fprintf(a.stdout, "wrote %d bytes to %s\n", n, dest)
+	how := "from the stopped data file"
+	if online {
+		how = "from the running server"
+	}
+	fmt.Fprintf(a.stdout, "wrote %d bytes to %s (%s; checked)\n", n, dest, how)
 	return nil
+}
+
+// checkFile opens a store file read-only and checks its invariants.
+func checkFile(path string) ([]error, error) {
+	db, err := store.Open(path, &store.Options{ReadOnly: true, Timeout: lockTimeout})
+	if err != nil {
+		return nil, err
+	}
+	problems := db.Check()
+	return problems, db.Close()
 }
 
 // sameFile reports whether a and b name the same existing file.
@@ -130,8 +169,8 @@ func (a *app) checkCommand() *command {
 Verify the store's invariants (indexes, change logs, sync tokens, counts)
 and print every violation found, one a line; exit 1 if there is any. It
 checks the data file in --data, or FILE when given (a backup, for example).
-check opens the file read-only, which a running server does not allow: stop
-the server first.`,
+Without FILE, the store of a running server is checked by the server itself
+through its admin socket, in one read transaction, while it serves.`,
 		examples: []string{
 			"calbolt check",
 			"calbolt check --data /var/lib/calbolt",
@@ -159,12 +198,30 @@ the server first.`,
 }
 
 func (a *app) check(path string) (err error) {
+	var problems []error
 	db, err := openStore(path, true, a.adminLogger(), offlineHint)
-	if err != nil {
+	switch {
+	case err == nil:
+		defer func() { err = errors.Join(err, closeStore(db)) }()
+		problems = db.Check()
+	case errors.Is(err, store.ErrLocked) && filepath.Base(path) == dataFileName:
+		// The live store of a running server: it checks itself, in one
+		// read transaction, through its admin socket.
+		resp, aerr := adminGet(filepath.Dir(path), "/check")
+		if aerr != nil {
+			return aerr
+		}
+		defer resp.Body.Close()
+		var msgs []string
+		if err := json.NewDecoder(resp.Body).Decode(&msgs); err != nil {
+			return fmt.Errorf("reading the running server's check: %w", err)
+		}
+		for _, m := range msgs {
+			problems = append(problems, errors.New(m))
+		}
+	default:
 		return err
 	}
-	defer func() { err = errors.Join(err, closeStore(db)) }()
-	problems := db.Check()
 	for _, p := range problems {
 		fmt.Fprintf(a.stdout, "%s: %v\n", path, p)
 	}

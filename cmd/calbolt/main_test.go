@@ -638,8 +638,6 @@ func TestServeLocked(t *testing.T) {
 		{"user list", "", []string{"user", "list"}, wantUser},
 		{"user passwd", "a password\n", []string{"user", "passwd", "admin"}, wantUser},
 		{"user delete", "", []string{"user", "delete", "admin", "--yes"}, wantUser},
-		{"backup", "", []string{"backup", filepath.Join(t.TempDir(), "b.db")}, "is in use by a running calbolt server; stop it first"},
-		{"check", "", []string{"check"}, "is in use by a running calbolt server; stop it first"},
 		{"second server", "", []string{"serve", "--addr", "127.0.0.1:0"}, "is in use by a running calbolt server"},
 	}
 	for _, tt := range tests {

@@ -140,6 +140,11 @@ func (a *app) serve(ctx context.Context, cfg *serveConfig) error {
 		return err
 	}
 	log.Info("store opened", "path", path)
+	stopAdmin, err := serveAdmin(cfg.data, db, log)
+	if err != nil {
+		return errors.Join(err, closeStore(db))
+	}
+	defer stopAdmin()
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -196,6 +201,7 @@ func (a *app) serve(ctx context.Context, cfg *serveConfig) error {
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("server stopped with an error", "err", err)
 	}
+	stopAdmin() // before the store closes under it
 	if err := closeStore(db); err != nil {
 		return err
 	}
