@@ -43,6 +43,7 @@ func runContractTests(t *testing.T, open func(t *testing.T) *DB) {
 	t.Run("PutObjects", func(t *testing.T) { testPutObjects(t, open) })
 	t.Run("ConcurrentIfMatch", func(t *testing.T) { testConcurrentIfMatch(t, open) })
 	t.Run("Grants", func(t *testing.T) { testGrants(t, open) })
+	t.Run("ReissueSyncTokens", func(t *testing.T) { testReissueSyncTokens(t, open) })
 }
 
 func testGrants(t *testing.T, open func(t *testing.T) *DB) {
@@ -1251,5 +1252,27 @@ func testConcurrentIfMatch(t *testing.T, open func(t *testing.T) *DB) {
 	}
 	if c := mustCal(t, db, "alice", "work"); c.SyncSeq != 1+rounds {
 		t.Errorf("SyncSeq = %d, want %d (one write per round)", c.SyncSeq, 1+rounds)
+	}
+}
+
+// After ReissueSyncTokens every token issued before is refused, and the
+// calendars' members and sequence are as they were.
+func testReissueSyncTokens(t *testing.T, open func(t *testing.T) *DB) {
+	db := open(t)
+	mustUser(t, db, "alice")
+	mustCalendar(t, db, "alice", "work")
+	mustPut(t, db, "alice", "work", event("a", "a", "1", 0, 10))
+	before, _ := db.Calendar("alice", "work")
+	if n, err := db.ReissueSyncTokens(); n != 1 || err != nil {
+		t.Fatalf("ReissueSyncTokens = %d, %v; want 1 calendar", n, err)
+	}
+	after, _ := db.Calendar("alice", "work")
+	if after.ID == before.ID || after.SyncSeq != before.SyncSeq || after.Objects != 1 {
+		t.Errorf("after: %+v, before: %+v; want a new ID, the same sequence and objects", after, before)
+	}
+	_, _, _, err := db.Changes("alice", "work", before.SyncToken(), 0)
+	wantErr(t, "Changes with a token from before", err, ErrInvalidSyncToken)
+	if _, _, _, err := db.Changes("alice", "work", after.SyncToken(), 0); err != nil {
+		t.Errorf("Changes with the new token = %v", err)
 	}
 }

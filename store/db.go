@@ -414,3 +414,39 @@ func (db *DB) DeleteCalendar(owner, name string) error {
 		return deleteGrants(tx, owner, name, false, "")
 	})
 }
+
+// ReissueSyncTokens gives every calendar a new ID, the part of every sync
+// token (and CTag) naming the calendar, so each token issued before is
+// refused with ErrInvalidSyncToken and clients sync afresh. It is for a
+// restored backup: clients may hold tokens issued after the backup was
+// taken, whose sequence numbers the restored calendar will reach again
+// with other changes; a client that kept such a token would miss them.
+// It returns the number of calendars.
+func (db *DB) ReissueSyncTokens() (int, error) {
+	n := 0
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		n = 0
+		return tx.ForEach(func(name []byte, ob *bolt.Bucket) error {
+			if !bytes.HasPrefix(name, []byte(ownerPrefix)) {
+				return nil
+			}
+			return ob.ForEachBucket(func(k []byte) error {
+				cb := ob.Bucket(k)
+				rec, err := decodeCalendarRecord(cb.Get(keyCalMeta))
+				if err != nil {
+					return fmt.Errorf("store: calendar %q: %w", k, err)
+				}
+				if rec.ID, err = newCalendarID(); err != nil {
+					return err
+				}
+				meta, err := json.Marshal(rec)
+				if err != nil {
+					return err
+				}
+				n++
+				return cb.Put(keyCalMeta, meta)
+			})
+		})
+	})
+	return n, err
+}

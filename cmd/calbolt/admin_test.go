@@ -98,3 +98,52 @@ func TestOnlineBackupAndCheck(t *testing.T) {
 		t.Errorf("offline backup said %q", res.stdout)
 	}
 }
+
+// restore puts a backup in place, keeps the old file, and makes every
+// sync token issued before unusable, so clients resync.
+func TestRestore(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	s := startServer(t, dir)
+	password := passwordRE.FindStringSubmatch(s.log())[1]
+	c := newClient()
+	put := func(name string) {
+		resp, body := do(t, c, http.MethodPut, s.url+"dav/calendars/admin/personal/"+name+".ics", "admin", password,
+			fbEvent(name, "20260310T090000Z", "20260310T100000Z"), map[string]string{"Content-Type": "text/calendar"})
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("PUT %s = %d %s", name, resp.StatusCode, body)
+		}
+	}
+	put("before")
+	backup := filepath.Join(t.TempDir(), "b.db")
+	mustRun(t, "", "backup", "--data", dir, backup)
+	put("after")
+	s.stop()
+	db := openTestStore(t, dir)
+	cal, err := db.Calendar("admin", "personal")
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lateToken := cal.SyncToken()
+
+	if res := calbolt(t, "", nil, "restore", "--data", dir, filepath.Join(t.TempDir(), "missing.db")); res.code != 1 {
+		t.Errorf("restore of a missing file: exit %d, %q", res.code, res.stderr)
+	}
+	res := mustRun(t, "", "restore", "--data", dir, backup)
+	if !strings.Contains(res.stdout, "kept the previous data file as") || !strings.Contains(res.stdout, "1 calendars get new sync tokens") {
+		t.Errorf("restore said %q", res.stdout)
+	}
+	db = openTestStore(t, dir)
+	defer db.Close()
+	infos, _ := db.ObjectInfos("admin", "personal")
+	if len(infos) != 1 || infos[0].Name != "before.ics" {
+		t.Errorf("restored objects = %+v, want before.ics only", infos)
+	}
+	if _, _, _, err := db.Changes("admin", "personal", lateToken, 0); err == nil {
+		t.Errorf("a sync token issued after the backup still works after restore")
+	}
+	old, _ := filepath.Glob(filepath.Join(dir, "calbolt.db.pre-restore-*"))
+	if len(old) != 1 {
+		t.Errorf("previous data file kept as %v, want one", old)
+	}
+}

@@ -377,6 +377,7 @@ from its first line; never from a flag or the environment.`,
 		a.importCommand(),
 		a.exportCommand(),
 		a.backupCommand(),
+		a.restoreCommand(),
 		a.checkCommand(),
 		a.versionCommand(),
 	}
