@@ -43,6 +43,7 @@ type serveConfig struct {
 	maxImportSize   int64
 	initialUser     string
 	fbVisibility    *choiceValue
+	metricsAddr     string
 }
 
 func (a *app) serveCommand() *command {
@@ -61,6 +62,7 @@ func (a *app) serveCommand() *command {
 	fs.Int64Var(&cfg.maxResourceSize, "max-resource-size", caldav.DefaultMaxResourceSize, "largest calendar object a client may store, in `bytes`")
 	fs.Int64Var(&cfg.maxImportSize, "max-import-size", caldav.DefaultMaxImportSize, "largest .ics file a client may POST to a calendar to import it, in `bytes` (spooled to a temporary file)")
 	fs.StringVar(&cfg.initialUser, "initial-user", "admin", "`name` of the account created when the store has no users")
+	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://`host:port`/metrics (off when empty; keep it private)")
 	fs.Var(cfg.fbVisibility, "freebusy-visibility", "who sees a user's busy times (never what the events are): `all` signed-in users, or only those granted with 'calbolt share'")
 	return &command{
 		name:    "serve",
@@ -92,6 +94,7 @@ and --tls-key. Logs go to standard error.`,
 			"max-import-size":     "CALBOLT_MAX_IMPORT_SIZE",
 			"initial-user":        "CALBOLT_INITIAL_USER",
 			"freebusy-visibility": "CALBOLT_FREEBUSY_VISIBILITY",
+			"metrics-addr":        "CALBOLT_METRICS_ADDR",
 		},
 		run: func(ctx context.Context, args []string) error {
 			if len(args) > 0 {
@@ -165,8 +168,16 @@ func (a *app) serve(ctx context.Context, cfg *serveConfig) error {
 		log.Info("created the first user and calendar", "user", acct.name, "calendar", defaultCalendar)
 	}
 
+	m := newMetrics(db)
+	if cfg.metricsAddr != "" {
+		maddr, err := m.serve(ctx, cfg.metricsAddr, log)
+		if err != nil {
+			return errors.Join(err, ln.Close(), closeStore(db))
+		}
+		log.Info("serving metrics", "url", "http://"+maddr.String()+"/metrics")
+	}
 	srv := &http.Server{
-		Handler:           newRouter(db, log, cfg.maxResourceSize, cfg.maxImportSize, freeBusyService(db, log, cfg.fbVisibility.value)),
+		Handler:           newRouter(db, log, cfg, m),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
@@ -212,7 +223,9 @@ func (a *app) serve(ctx context.Context, cfg *serveConfig) error {
 // newRouter routes GET /healthz to the health check and everything else to
 // the CalDAV handler, which serves the whole URL space (/, /.well-known/caldav,
 // /dav/...) and logs each request itself.
-func newRouter(db *store.DB, log *slog.Logger, maxResourceSize, maxImportSize int64, fb *busytime.Service) http.Handler {
+//
+// Every request is counted and timed in m.
+func newRouter(db *store.DB, log *slog.Logger, cfg *serveConfig, m *metrics) http.Handler {
 	authenticate := auth.Middleware(db, &auth.Options{
 		Realm:  authRealm,
 		Logger: log,
@@ -225,18 +238,18 @@ func newRouter(db *store.DB, log *slog.Logger, maxResourceSize, maxImportSize in
 	dav := caldav.NewHandler(db, &caldav.Options{
 		Logger:          log,
 		Authenticate:    authenticate,
-		MaxResourceSize: maxResourceSize,
-		MaxImportSize:   maxImportSize,
-		FreeBusy:        fb,
+		MaxResourceSize: cfg.maxResourceSize,
+		MaxImportSize:   cfg.maxImportSize,
+		FreeBusy:        freeBusyService(db, log, cfg.fbVisibility.value),
 	})
 	health := healthHandler(db, log)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return m.instrument(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/healthz" {
 			health.ServeHTTP(w, r)
 			return
 		}
 		dav.ServeHTTP(w, r)
-	})
+	}))
 }
 
 // freeBusyService answers free-busy lookups under the visibility policy
