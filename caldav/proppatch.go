@@ -56,6 +56,15 @@ var protectedProps = map[xml.Name]bool{
 	pCalUserAddrSet: true, pPrincipalCollSet: true, pSupportedLock: true, pLockDiscovery: true,
 }
 
+// Caps on the calendar properties a client sets: they are returned in
+// every listing, so they must stay small (dead properties have their own
+// cap).
+const (
+	maxDisplayName = 1 << 10
+	maxDescription = 16 << 10
+	maxTimezone    = 64 << 10
+)
+
 // applyProp sets (or removes) one property on cal. creating allows the
 // properties only MKCALENDAR may set (resourcetype, the component set).
 func applyProp(cal *store.Calendar, p rawProp, remove, creating bool) propResult {
@@ -69,11 +78,17 @@ func applyProp(cal *store.Calendar, p rawProp, remove, creating bool) propResult
 	case pDisplayName:
 		cal.DisplayName = ""
 		if !remove {
+			if len(text) > maxDisplayName {
+				return forbid("")
+			}
 			cal.DisplayName = text
 		}
 	case pCalDescription:
 		cal.Description = ""
 		if !remove {
+			if len(p.Text) > maxDescription {
+				return forbid("")
+			}
 			cal.Description = p.Text
 		}
 	case pCalendarColor:
@@ -96,7 +111,7 @@ func applyProp(cal *store.Calendar, p rawProp, remove, creating bool) propResult
 	case pCalTimezone:
 		cal.Timezone = ""
 		if !remove {
-			if !validTimezone(p.Text) {
+			if len(p.Text) > maxTimezone || !validTimezone(p.Text) {
 				return forbid("<c:valid-calendar-data/>")
 			}
 			cal.Timezone = p.Text
