@@ -23,7 +23,7 @@ INTEROP_DEBS := python3 python3-caldav python3-requests vdirsyncer litmus thunde
 
 .DEFAULT_GOAL := help
 
-.PHONY: help run build test check fmt-check vet staticcheck unit fuzz-short fuzz bench \
+.PHONY: help run build test check fmt-check vet staticcheck unit fuzz-short fuzz crash bench \
 	bench-import load interop-deps interop clean
 
 help: ## list the targets
@@ -75,6 +75,13 @@ fuzz-short: ## run each fuzz target for FUZZTIME_SHORT (10s)
 
 fuzz: ## run each fuzz target for FUZZTIME (5m; e.g. make fuzz FUZZTIME=30m)
 	$(call run_fuzz,$(FUZZTIME))
+
+# CRASH_ITERATIONS is how many times `make crash` kills the server in each
+# crash test (`make test` runs 3 and 2).
+CRASH_ITERATIONS ?= 50
+
+crash: ## SIGKILL the server CRASH_ITERATIONS (50) times mid-write-storm and mid-import; check the file and every acknowledged write
+	$(GO) test -count=1 -timeout 60m -v -run '^TestCrash' ./cmd/calbolt/ -crash.iterations=$(CRASH_ITERATIONS)
 
 bench: ## run the benchmarks once (go test -run '^$' -bench . -benchmem ./...)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
