@@ -39,6 +39,7 @@ var (
 	errBadDepth       = errorf(http.StatusBadRequest, "invalid Depth header")
 	errInvalidToken   = precondition(http.StatusForbidden, "d:valid-sync-token", "the sync token is not valid for this collection")
 	errUnsupportedRep = precondition(http.StatusForbidden, "d:supported-report", "this report is not supported on this resource")
+	errNoSpace        = errorf(http.StatusInsufficientStorage, "the server has no room to store this (its disk is full); nothing was changed, and reads still work")
 )
 
 // writeError maps err to a response. Errors the client caused carry their
@@ -75,6 +76,11 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		he = errBadRequestXML
 	case errors.Is(err, errXMLLimits):
 		he = errRequestTooBig
+	case store.IsNoSpace(err):
+		// RFC 4918 §11.5. The operator has to act: log it like a 500.
+		h.log.LogAttrs(r.Context(), slog.LevelError, "out of space for the data file",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+		he = errNoSpace
 	default:
 		h.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))

@@ -33,8 +33,9 @@ const importTimeout = time.Hour
 //     text/calendar: browsers send forms (urlencoded, multipart,
 //     text/plain) cross-site without asking, so refusing them is the
 //     CSRF guard;
-//   - 500 with the report so far when writing failed: the chunks it
-//     counts are stored, and sending the file again completes the import.
+//   - 500 with the report so far when writing failed (507 when the disk
+//     was full): the chunks it counts are stored, and sending the file
+//     again completes the import.
 //
 // ?dry-run=1 reports without writing. An import adds and updates objects;
 // it never deletes the ones the file lacks.
@@ -90,6 +91,11 @@ func (h *handler) serveImport(w http.ResponseWriter, r *http.Request, res resour
 	case errors.Is(err, store.ErrInvalidName) && opts.Create && !rep.CalendarCreated:
 		// ?create=1 with a name the store refuses: nothing was written.
 		return errorf(http.StatusBadRequest, "invalid calendar name")
+	case store.IsNoSpace(err):
+		h.log.LogAttrs(r.Context(), slog.LevelError, "import failed: out of space for the data file",
+			slog.String("path", r.URL.Path), slog.Any("err", err))
+		rep.Error = "insufficient storage: the server's disk is full; the objects counted as created or updated are stored; send the file again when there is room"
+		status = http.StatusInsufficientStorage
 	case err != nil:
 		h.log.LogAttrs(r.Context(), slog.LevelError, "import failed",
 			slog.String("path", r.URL.Path), slog.Any("err", err))

@@ -429,9 +429,22 @@ var listeningRE = regexp.MustCompile(`msg=listening url=(\S+)`)
 // directory dir and waits until it logs the URL it listens on.
 func startServer(t *testing.T, dir string, args ...string) *server {
 	t.Helper()
-	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dir}, args...)
-	s := &server{t: t, cmd: exec.Command(binPath, args...), done: make(chan struct{})}
-	s.cmd.Env = testEnv()
+	return startServerWith(t, dir, nil, nil, args...)
+}
+
+// startServerWith is startServer with extra environment variables "K=V"
+// and, when wrapper is not empty, a command that runs the binary (such as
+// "prlimit --fsize=N"): wrapper[0] is started with the rest of wrapper, the
+// binary and its arguments. The wrapper must exec the binary, so that the
+// server's process is the one started.
+func startServerWith(t *testing.T, dir string, env, wrapper []string, args ...string) *server {
+	t.Helper()
+	args = append([]string{binPath, "serve", "--addr", "127.0.0.1:0", "--data", dir}, args...)
+	if len(wrapper) > 0 {
+		args = slices.Concat(wrapper, args)
+	}
+	s := &server{t: t, cmd: exec.Command(args[0], args[1:]...), done: make(chan struct{})}
+	s.cmd.Env = testEnv(env...)
 	pipe, err := s.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
