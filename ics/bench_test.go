@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -85,20 +86,36 @@ func peakRSS() int64 {
 	return 0
 }
 
-// sampleHeap records the peak of the Go heap's live and not yet swept
-// objects every 5ms into peak until stop is called. Unlike the RSS it
-// leaves out bbolt's memory map of the data file.
-func sampleHeap(peak *uint64) (stop func()) {
+// peaks are the high-water marks of an import, sampled every 5ms.
+type peaks struct {
+	heapObjects uint64 // live and not yet swept objects of the Go heap
+	heapInuse   uint64 // runtime.MemStats.HeapInuse: spans in use by the heap
+	sys         uint64 // runtime.MemStats.Sys: all the memory the Go runtime mapped
+	rssAnon     int64  // resident anonymous memory (the Go heap, stacks, bbolt's own buffers)
+	rssFile     int64  // resident file-backed memory: mostly bbolt's mmap of the data file
+}
+
+// sampleMemory records peaks every 5ms until stop is called. Unlike the
+// RSS, the heap figures leave out bbolt's memory map of the data file.
+func sampleMemory(p *peaks) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		s := []metrics.Sample{
+			{Name: "/memory/classes/heap/objects:bytes"},
+			{Name: "/memory/classes/heap/unused:bytes"},
+			{Name: "/memory/classes/total:bytes"},
+		}
 		t := time.NewTicker(5 * time.Millisecond)
 		defer t.Stop()
 		for {
 			metrics.Read(s)
-			*peak = max(*peak, s[0].Value.Uint64())
+			p.heapObjects = max(p.heapObjects, s[0].Value.Uint64())
+			p.heapInuse = max(p.heapInuse, s[0].Value.Uint64()+s[1].Value.Uint64())
+			p.sys = max(p.sys, s[2].Value.Uint64())
+			anon, file := rssSplit()
+			p.rssAnon, p.rssFile = max(p.rssAnon, anon), max(p.rssFile, file)
 			select {
 			case <-done:
 				return
@@ -109,14 +126,41 @@ func sampleHeap(peak *uint64) (stop func()) {
 	return func() { close(done); <-finished }
 }
 
+// rssSplit returns the process's resident anonymous and file-backed
+// memory in bytes (Linux RssAnon and RssFile), or zeros.
+func rssSplit() (anon, file int64) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		for _, f := range []struct {
+			key string
+			v   *int64
+		}{{"RssAnon:", &anon}, {"RssFile:", &file}} {
+			if rest, ok := strings.CutPrefix(line, f.key); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+				*f.v = kb << 10
+			}
+		}
+	}
+	return anon, file
+}
+
 func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
 
 // BenchmarkImport imports one generated file of N events into a fresh
-// store with fsync on, reporting events/s, the file's size and the
-// process's peak RSS: compare 10k with 100k events to see memory stay
-// flat in the file's size (make bench-import).
+// store with fsync on, reporting events/s, the file's size, the process's
+// peak RSS split into anonymous memory and file pages (bbolt's mmap), and
+// the Go heap's peaks: compare 10k with 100k events (and
+// $ICS_BENCH_EVENTS, when set) to see memory stay flat in the file's size
+// (make bench-import).
 func BenchmarkImport(b *testing.B) {
-	for _, n := range []int{10_000, 100_000} {
+	sizes := []int{10_000, 100_000}
+	if n, err := strconv.Atoi(os.Getenv("ICS_BENCH_EVENTS")); err == nil && n > 0 && !slices.Contains(sizes, n) {
+		sizes = append(sizes, n)
+	}
+	for _, n := range sizes {
 		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
 			dir := b.TempDir()
 			path := filepath.Join(dir, "bench.ics")
@@ -130,7 +174,7 @@ func BenchmarkImport(b *testing.B) {
 			size, _ := f.Seek(0, io.SeekEnd)
 			var elapsed time.Duration
 			var peak int64
-			var heap uint64
+			var p peaks
 			for i := 0; i < b.N; i++ {
 				db, err := store.Open(filepath.Join(dir, fmt.Sprintf("db%d", i)), nil)
 				if err != nil {
@@ -140,7 +184,7 @@ func BenchmarkImport(b *testing.B) {
 				db.CreateCalendar("alice", store.Calendar{Name: "work"})
 				runtime.GC()
 				resetPeakRSS()
-				stop := sampleHeap(&heap)
+				stop := sampleMemory(&p)
 				start := time.Now()
 				rep, err := Import(context.Background(), db, "alice", "work", []Input{{Name: path, R: f, Size: size}}, nil)
 				elapsed += time.Since(start)
@@ -154,7 +198,11 @@ func BenchmarkImport(b *testing.B) {
 			b.ReportMetric(float64(n*b.N)/elapsed.Seconds(), "events/s")
 			b.ReportMetric(float64(size)/(1<<20), "file-MiB")
 			b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
-			b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MiB")
+			b.ReportMetric(float64(p.heapObjects)/(1<<20), "peak-heap-MiB")
+			b.ReportMetric(float64(p.heapInuse)/(1<<20), "peak-HeapInuse-MiB")
+			b.ReportMetric(float64(p.sys)/(1<<20), "peak-Sys-MiB")
+			b.ReportMetric(float64(p.rssAnon)/(1<<20), "peak-RssAnon-MiB")
+			b.ReportMetric(float64(p.rssFile)/(1<<20), "peak-RssFile-MiB")
 		})
 	}
 }

@@ -11,14 +11,22 @@
 //
 // An import reads its input twice. The index pass streams every input
 // once and remembers, per top-level component, its place in the file and
-// its UID (a few dozen bytes; see index.go). The import pass then builds
-// one resource per UID — the master and every RECURRENCE-ID override,
-// wherever they sit in the file, with exactly the VTIMEZONEs they
-// reference — validates and repairs resources in parallel, and hands them
-// in file order, in chunks of Options.ChunkSize, to PutObjects: each chunk
-// commits whole or not at all, and a second run of the same file changes
-// nothing. Inputs must therefore be io.ReaderAt; Spool turns a stream (a
-// request body, standard input) into one.
+// a hash of its UID (about 50 bytes at the peak, no pointers; see
+// index.go). The import pass then builds one resource per UID — the master
+// and every RECURRENCE-ID override, wherever they sit in the file, with
+// exactly the VTIMEZONEs they reference — validates and repairs resources
+// in parallel, and hands them in file order, in chunks of
+// Options.ChunkSize, to PutObjects: each chunk commits whole or not at
+// all, and a second run of the same file changes nothing. Inputs must
+// therefore be io.ReaderAt; Spool turns a stream (a request body, standard
+// input) into one.
+//
+// Memory therefore grows with the number of components only, by those
+// bytes; everything else is bounded whatever the file: the resources in
+// flight (4 chunks' worth, windowBytes of input), the chunks (ChunkSize
+// objects or chunkBytes), the report (MaxDetails details each), the
+// VTIMEZONE cache (maxZoneCache) and a spooled stream (1 MiB, the rest on
+// disk).
 package ics
 
 import (
@@ -96,6 +104,10 @@ type Options struct {
 	Workers int
 	// Progress, when set, is called now and then from one goroutine.
 	Progress func(Progress)
+
+	// uidHash, when set, replaces the index's UID hash (tests force
+	// collisions with it).
+	uidHash func([]byte) uidKey
 }
 
 // Progress is how far an import is.
@@ -132,6 +144,9 @@ func Import(ctx context.Context, st Store, owner, calendar string, inputs []Inpu
 
 	// The index pass.
 	ix := newIndex()
+	if o.uidHash != nil {
+		ix.hash = o.uidHash
+	}
 	var total int64
 	for _, in := range inputs {
 		total += in.Size
@@ -151,16 +166,20 @@ func Import(ctx context.Context, st Store, owner, calendar string, inputs []Inpu
 			return fail(err)
 		}
 	}
+	ix.done()
 	for _, p := range ix.problems {
 		rep.reject(p)
 	}
+	rep.Rejected += ix.moreProbs
+	rep.RejectionsOmitted += ix.moreProbs
 	for k, n := range ix.repairs {
 		rep.repair(k, n)
 	}
+	rep.Components = ix.otherComps
 	for _, n := range ix.comps {
-		rep.Components += n
+		rep.Components += *n
 	}
-	if len(ix.vcals) == 0 {
+	if ix.nVCal == 0 {
 		return fail(ErrNoCalendarData)
 	}
 
@@ -185,8 +204,7 @@ func Import(ctx context.Context, st Store, owner, calendar string, inputs []Inpu
 			return fail(err)
 		}
 		if check.Rejected > 0 || rep.Rejected > 0 {
-			rep.Rejected += check.Rejected
-			rep.Rejections = append(rep.Rejections, check.Rejections...)
+			rep.merge(check)
 			return fail(ErrStrict)
 		}
 	}
@@ -222,15 +240,15 @@ func (ix *index) newCalendar(name string, inputs []Input, rep *Report) store.Cal
 		cal.DisplayName = name
 	}
 	for _, c := range []string{ical.CompJournal, ical.CompFreeBusy} {
-		if ix.comps[c] > 0 {
+		if ix.count(c) > 0 {
 			cal.Components = append(cal.Components, c)
 		}
 	}
 	if ix.calZone == "" {
 		return cal
 	}
-	if ref, ok := ix.zones[ix.calZone]; ok {
-		if data, err := readComponent(inputs, ref); err == nil {
+	if i, ok := ix.zones[ix.calZone]; ok {
+		if data, err := ix.readComponent(inputs, ix.refs[i]); err == nil {
 			tz := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//calbolt//import//EN\r\n" + string(data) + "END:VCALENDAR\r\n"
 			if _, err := calobj.Decode([]byte(tz)); err == nil {
 				cal.Timezone = tz
@@ -262,7 +280,7 @@ type importer struct {
 	zoneData map[string][]byte // normalized VTIMEZONE bytes by TZID
 }
 
-// result is what a worker made of one group.
+// result is what a worker made of one resource.
 type result struct {
 	obj     store.Object
 	rej     *Rejection
@@ -271,31 +289,118 @@ type result struct {
 	line    int
 }
 
-// run validates every group in parallel and feeds the accepted objects, in
-// file order, to the store in chunks.
+// Bounds of what an import holds in memory besides its index: resources
+// validated and waiting for their turn (at most 4 chunks of them, and
+// windowBytes of their input), and the chunk being filled (at most
+// ChunkSize objects and chunkBytes), one chunk waiting for the writer and
+// the one being written.
+const (
+	windowBytes = 32 << 20
+	chunkBytes  = 16 << 20
+)
+
+// budget bounds the bytes in flight between the feeder, which acquires,
+// and the collector, which releases. One request larger than the whole
+// budget is let through alone.
+type budget struct {
+	mu     sync.Mutex
+	cond   sync.Cond
+	used   int64
+	max    int64
+	closed bool
+}
+
+func newBudget(max int64) *budget {
+	b := &budget{max: max}
+	b.cond.L = &b.mu
+	return b
+}
+
+// acquire waits for n bytes; false when the budget was closed.
+func (b *budget) acquire(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for !b.closed && b.used > 0 && b.used+n > b.max {
+		b.cond.Wait()
+	}
+	if b.closed {
+		return false
+	}
+	b.used += n
+	return true
+}
+
+func (b *budget) release(n int64) {
+	b.mu.Lock()
+	b.used -= n
+	b.mu.Unlock()
+	b.cond.Signal()
+}
+
+func (b *budget) close() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
+// cost is what the budget charges for building the resource of the chain
+// starting at head: its input bytes, plus room for the VTIMEZONEs and the
+// header.
+func (im *importer) cost(head int32) int64 {
+	n := int64(4 << 10)
+	for i := head; ; {
+		c := im.ix.refs[i]
+		n += int64(c.size)
+		if c.next == 0 {
+			return n
+		}
+		i = c.next
+	}
+}
+
+// run validates every chain in parallel and feeds the accepted objects,
+// in file order, to the store in chunks.
 func (im *importer) run(ctx context.Context, rep *Report, m mode) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	n := len(im.ix.groups)
+	n := im.ix.groups
 	window := 4 * im.opts.ChunkSize
 	slots := make(chan struct{}, window)
-	jobs := make(chan int)
+	bytesInFlight := newBudget(windowBytes)
+	defer context.AfterFunc(ctx, bytesInFlight.close)()
+	type job struct {
+		seq  int
+		head int32
+		cost int64
+	}
+	jobs := make(chan job)
 	type done struct {
-		seq int
-		res result
+		seq  int
+		cost int64
+		res  []result
 	}
 	results := make(chan done, window)
 
 	go func() {
 		defer close(jobs)
-		for i := 0; i < n; i++ {
+		seq := 0
+		for i := range im.ix.refs {
+			if !im.ix.refs[i].has(fFirst) {
+				continue
+			}
+			j := job{seq, int32(i), im.cost(int32(i))}
+			seq++
 			select {
 			case slots <- struct{}{}:
 			case <-ctx.Done():
 				return
 			}
+			if !bytesInFlight.acquire(j.cost) {
+				return
+			}
 			select {
-			case jobs <- i:
+			case jobs <- j:
 			case <-ctx.Done():
 				return
 			}
@@ -306,8 +411,8 @@ func (im *importer) run(ctx context.Context, rep *Report, m mode) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range jobs {
-				results <- done{i, im.build(im.ix.groups[i])}
+			for j := range jobs {
+				results <- done{j.seq, j.cost, im.build(j.head)}
 			}
 		}()
 	}
@@ -335,10 +440,10 @@ func (im *importer) run(ctx context.Context, rep *Report, m mode) error {
 		writerDone <- err
 	}()
 
-	pending := map[int]result{}
+	pending := map[int]done{}
 	next := 0
 	var chunk []store.Object
-	var chunkBytes int64
+	var size int64
 	send := func() bool {
 		if len(chunk) == 0 {
 			return true
@@ -348,7 +453,7 @@ func (im *importer) run(ctx context.Context, rep *Report, m mode) error {
 		case <-ctx.Done():
 			return false
 		}
-		chunk, chunkBytes = nil, 0
+		chunk, size = nil, 0
 		return true
 	}
 	stopped := false
@@ -356,32 +461,35 @@ func (im *importer) run(ctx context.Context, rep *Report, m mode) error {
 		if stopped {
 			continue // drain
 		}
-		pending[d.seq] = d.res
-		for {
-			r, ok := pending[next]
+		pending[d.seq] = d
+		for !stopped {
+			d, ok := pending[next]
 			if !ok {
 				break
 			}
 			delete(pending, next)
 			next++
 			<-slots
-			if r.rej != nil {
-				rep.reject(*r.rej)
-				if m == modeValidate && im.opts.Strict {
-					cancel(nil)
-					stopped = true
-					break
+			bytesInFlight.release(d.cost)
+			for _, r := range d.res {
+				if r.rej != nil {
+					rep.reject(*r.rej)
+					if m == modeValidate && im.opts.Strict {
+						cancel(nil)
+						stopped = true
+						break
+					}
+					continue
 				}
-				continue
-			}
-			rep.Objects++
-			rep.repaired(Repaired{File: r.file, Line: r.line, UID: r.obj.UID}, r.repairs)
-			chunk = append(chunk, r.obj)
-			chunkBytes += int64(len(r.obj.Data))
-			if len(chunk) >= im.opts.ChunkSize || chunkBytes >= 32<<20 {
-				if !send() {
-					stopped = true
-					break
+				rep.Objects++
+				rep.repaired(Repaired{File: r.file, Line: r.line, UID: r.obj.UID}, r.repairs)
+				chunk = append(chunk, r.obj)
+				size += int64(len(r.obj.Data))
+				if len(chunk) >= im.opts.ChunkSize || size >= chunkBytes {
+					if !send() {
+						stopped = true
+						break
+					}
 				}
 			}
 			if im.opts.Progress != nil && next%256 == 0 {
@@ -502,28 +610,115 @@ func (im *importer) compare(chunk []store.Object) (store.ImportResult, error) {
 	return res, nil
 }
 
-// build turns one group into a validated object or a rejection.
-func (im *importer) build(g *group) (r result) {
-	first := g.comps[0]
-	r.file, r.line = im.inputs[first.input].Name, first.line
-	uid := g.uid
-	if strings.HasPrefix(uid, "\x00") {
-		uid = ""
+// member is one component of a resource being built.
+type member struct {
+	ref  compRef
+	raw  []byte    // its bytes, once read
+	info *compInfo // what was read back of it, once read back
+}
+
+// build turns the chain of components starting at head into validated
+// objects or rejections: one, unless UIDs that differ hashed alike, in
+// which case the chain is split by the UIDs read back from the input.
+func (im *importer) build(head int32) []result {
+	var ms []member
+	var total int64
+	for i := head; ; {
+		c := im.ix.refs[i]
+		ms = append(ms, member{ref: c})
+		total += int64(c.size)
+		if c.next == 0 {
+			break
+		}
+		i = c.next
 	}
+	if len(ms) == 1 && !ms[0].ref.has(fGenUID) {
+		// The common case: one component, its UID is read back only
+		// when it is needed.
+		return []result{im.buildResource(ms)}
+	}
+	// Read every UID back, with the bytes when they will be needed.
+	for k := range ms {
+		m := &ms[k]
+		if total <= im.opts.MaxObjectSize && !m.ref.has(fBroken) {
+			raw, err := im.ix.readComponent(im.inputs, m.ref)
+			if err != nil {
+				return []result{im.failed(m.ref, err)}
+			}
+			m.raw = raw
+		}
+		info, err := im.readBack(m.ref, m.raw)
+		if err != nil {
+			return []result{im.failed(m.ref, err)}
+		}
+		m.info = &info
+	}
+	first := ms[0].info.uid
+	if !slices.ContainsFunc(ms, func(m member) bool { return m.info.uid != first }) {
+		return []result{im.buildResource(ms)}
+	}
+	// A hash collision: one resource per UID, in the order of their first
+	// components.
+	var out []result
+	for len(ms) > 0 {
+		uid := ms[0].info.uid
+		var same, rest []member
+		for _, m := range ms {
+			if m.info.uid == uid {
+				same = append(same, m)
+			} else {
+				rest = append(rest, m)
+			}
+		}
+		out = append(out, im.buildResource(same))
+		ms = rest
+	}
+	return out
+}
+
+// failed is the rejection of a resource whose input could not be read
+// again.
+func (im *importer) failed(c compRef, err error) result {
+	file := im.inputs[im.ix.vcals[c.vcal()].input].Name
+	return result{file: file, line: int(c.line), rej: &Rejection{File: file, Line: int(c.line), Kind: KindSyntax, Reason: err.Error()}}
+}
+
+// info returns what m's component reads back as, reading it when needed.
+func (im *importer) info(m *member) compInfo {
+	if m.info == nil {
+		info, err := im.readBack(m.ref, m.raw)
+		if err != nil {
+			info = compInfo{broken: err.Error()}
+		}
+		m.info = &info
+	}
+	return *m.info
+}
+
+// buildResource turns the components of one UID into a validated object
+// or a rejection.
+func (im *importer) buildResource(ms []member) (r result) {
+	first := ms[0].ref
+	r.file, r.line = im.inputs[im.ix.vcals[first.vcal()].input].Name, int(first.line)
 	reject := func(kind, reason string) result {
-		r.rej = &Rejection{File: r.file, Line: r.line, UID: uid, Component: first.name, Kind: kind, Reason: reason}
+		head := im.info(&ms[0])
+		r.rej = &Rejection{File: r.file, Line: r.line, UID: head.uid, Component: head.name, Kind: kind, Reason: reason}
 		return r
 	}
 	var size int64
-	for _, c := range g.comps {
-		if c.broken != "" {
-			r.line = c.line
-			return reject(KindSyntax, c.broken)
+	for k := range ms {
+		c := ms[k].ref
+		if c.has(fBroken) {
+			r.line = int(c.line)
+			return reject(KindSyntax, im.info(&ms[k]).broken)
 		}
-		size += c.size
+		if c.has(fHuge) {
+			return reject(KindTooLarge, fmt.Sprintf("the resource of UID %s has a component of 4 GiB or more, more than the limit of %d", im.info(&ms[0]).uid, im.opts.MaxObjectSize))
+		}
+		size += int64(c.size)
 	}
 	if size > im.opts.MaxObjectSize {
-		return reject(KindTooLarge, fmt.Sprintf("the resource of UID %s has %d bytes, more than the limit of %d", uid, size, im.opts.MaxObjectSize))
+		return reject(KindTooLarge, fmt.Sprintf("the resource of UID %s has %d bytes, more than the limit of %d", im.info(&ms[0]).uid, size, im.opts.MaxObjectSize))
 	}
 
 	// Read, normalize and order the components: the master first, then
@@ -533,11 +728,23 @@ func (im *importer) build(g *group) (r result) {
 		data []byte
 		rid  bool
 	}
-	comps := make([]comp, 0, len(g.comps))
+	comps := make([]comp, 0, len(ms))
 	zones := map[string]bool{}
 	dup := 0
-	for _, c := range g.comps {
-		data, err := im.normalize(c, g.uid, zones)
+	for k := range ms {
+		m := &ms[k]
+		if m.raw == nil {
+			raw, err := im.ix.readComponent(im.inputs, m.ref)
+			if err != nil {
+				return reject(KindSyntax, err.Error())
+			}
+			m.raw = raw
+		}
+		uid := ""
+		if m.ref.has(fGenUID) {
+			uid = im.info(m).uid
+		}
+		data, err := im.normalize(m.ref, m.raw, uid, zones)
 		if err != nil {
 			return reject(KindSyntax, err.Error())
 		}
@@ -545,7 +752,7 @@ func (im *importer) build(g *group) (r result) {
 			dup++
 			continue
 		}
-		comps = append(comps, comp{data, c.rid})
+		comps = append(comps, comp{data, m.ref.has(fRID)})
 	}
 	slices.SortStableFunc(comps, func(a, b comp) int {
 		switch {
@@ -559,7 +766,7 @@ func (im *importer) build(g *group) (r result) {
 
 	var buf bytes.Buffer
 	buf.Grow(int(size) + 256)
-	vc := im.ix.vcals[first.vcal]
+	vc := im.ix.vcals[first.vcal()]
 	buf.WriteString("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:")
 	if vc.prodID != "" {
 		buf.WriteString(vc.prodID)
@@ -582,6 +789,12 @@ func (im *importer) build(g *group) (r result) {
 	}
 	buf.WriteString("END:VCALENDAR\r\n")
 	data := buf.Bytes()
+	// The components' bytes are in data now: let them go before the
+	// parse, which is the peak of a worker's memory.
+	comps = nil
+	for k := range ms {
+		ms[k].raw = nil
+	}
 
 	ic, err := calobj.Decode(data)
 	if err != nil {
@@ -608,10 +821,10 @@ func (im *importer) build(g *group) (r result) {
 			return reject(string(calobj.KindCalendarData), err.Error())
 		}
 		if int64(len(data)) > im.opts.MaxObjectSize {
-			return reject(KindTooLarge, fmt.Sprintf("the repaired resource of UID %s has %d bytes, more than the limit of %d", uid, len(data), im.opts.MaxObjectSize))
+			return reject(KindTooLarge, fmt.Sprintf("the repaired resource of UID %s has %d bytes, more than the limit of %d", im.info(&ms[0]).uid, len(data), im.opts.MaxObjectSize))
 		}
 	}
-	if first.genUID {
+	if first.has(fGenUID) {
 		repairs = append(repairs, RepairUID)
 	}
 	if dup > 0 {
@@ -622,17 +835,14 @@ func (im *importer) build(g *group) (r result) {
 	return r
 }
 
-// normalize reads component c and returns it with CRLF line ends, no
-// empty lines and, for a component without UID, the UID the index pass
-// made for it; it adds the TZIDs its lines reference to zones.
-func (im *importer) normalize(c compRef, uid string, zones map[string]bool) ([]byte, error) {
-	raw, err := readComponent(im.inputs, c)
-	if err != nil {
-		return nil, err
-	}
-	if !c.genUID && canonicalLines(raw) && tzidsOf(raw, zones) {
+// normalize returns raw, the bytes of component c, with CRLF line ends,
+// no empty lines and, for a component without UID, the UID uid the index
+// pass made for it; it adds the TZIDs its lines reference to zones.
+func (im *importer) normalize(c compRef, raw []byte, uid string, zones map[string]bool) ([]byte, error) {
+	if !c.has(fGenUID) && canonicalLines(raw) && tzidsOf(raw, zones) {
 		return raw, nil
 	}
+	genUID := c.has(fGenUID)
 	lr := newBytesLineReader(raw, true)
 	out := make([]byte, 0, len(raw)+64)
 	for first := true; ; first = false {
@@ -644,7 +854,7 @@ func (im *importer) normalize(c compRef, uid string, zones map[string]bool) ([]b
 			return nil, err
 		}
 		out = append(out, cl.raw...)
-		if first && c.genUID {
+		if first && genUID {
 			out = append(out, "UID:"+uid+"\r\n"...)
 		}
 		if bytes.Contains(cl.text, []byte("TZID=")) || bytes.Contains(cl.text, []byte("tzid=")) {
@@ -698,6 +908,11 @@ func tzidsOf(raw []byte, zones map[string]bool) bool {
 	return true
 }
 
+// maxZoneCache caps the VTIMEZONEs (and TZIDs without one) importer.zone
+// remembers: a file has a handful, a hostile one may reference a new TZID
+// in every event.
+const maxZoneCache = 1024
+
 // zone returns the normalized VTIMEZONE for tzid, or nil when the file has
 // none (the TZID may still be an IANA or Windows name recur knows).
 func (im *importer) zone(tzid string) ([]byte, error) {
@@ -706,36 +921,36 @@ func (im *importer) zone(tzid string) ([]byte, error) {
 	if data, ok := im.zoneData[tzid]; ok {
 		return data, nil
 	}
-	ref, ok := im.ix.zones[tzid]
-	if !ok {
-		im.zoneData[tzid] = nil
-		return nil, nil
-	}
-	raw, err := readComponent(im.inputs, ref)
-	if err != nil {
-		return nil, err
-	}
-	lr := newBytesLineReader(raw, true)
 	var out []byte
-	for {
-		cl, err := lr.next()
-		if err == io.EOF {
-			break
-		}
+	if i, ok := im.ix.zones[tzid]; ok {
+		raw, err := im.ix.readComponent(im.inputs, im.ix.refs[i])
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, cl.raw...)
+		lr := newBytesLineReader(raw, true)
+		for {
+			cl, err := lr.next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, cl.raw...)
+		}
 	}
-	im.zoneData[tzid] = out
+	if len(im.zoneData) < maxZoneCache {
+		im.zoneData[tzid] = out
+	}
 	return out, nil
 }
 
 // readComponent reads the bytes of c from its input.
-func readComponent(inputs []Input, c compRef) ([]byte, error) {
+func (ix *index) readComponent(inputs []Input, c compRef) ([]byte, error) {
+	in := inputs[ix.vcals[c.vcal()].input]
 	buf := make([]byte, c.size)
-	if _, err := inputs[c.input].R.ReadAt(buf, c.off); err != nil && !(err == io.EOF) {
-		return nil, fmt.Errorf("ics: reading %s: %w", inputs[c.input].Name, err)
+	if _, err := in.R.ReadAt(buf, c.off); err != nil && !(err == io.EOF) {
+		return nil, fmt.Errorf("ics: reading %s: %w", in.Name, err)
 	}
 	return buf, nil
 }

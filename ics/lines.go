@@ -41,7 +41,13 @@ type lineReader struct {
 }
 
 func newLineReader(r io.Reader, keepRaw bool) *lineReader {
-	return &lineReader{br: bufio.NewReaderSize(r, 64<<10), keepRaw: keepRaw}
+	return newLineReaderSize(r, keepRaw, 64<<10)
+}
+
+// newLineReaderSize is newLineReader with a buffer of size bytes; lines
+// longer than the buffer are read all the same.
+func newLineReaderSize(r io.Reader, keepRaw bool, size int) *lineReader {
+	return &lineReader{br: bufio.NewReaderSize(r, size), keepRaw: keepRaw}
 }
 
 // newBytesLineReader reads data, which must not change meanwhile, without
@@ -183,17 +189,20 @@ func (cl *contentLine) name() string {
 
 // value returns the value of a content line: what follows the first colon
 // outside a quoted parameter value (RFC 5545 §3.1).
-func (cl *contentLine) value() string {
+func (cl *contentLine) value() string { return string(cl.valueBytes()) }
+
+// valueBytes is value without a copy: a slice of cl.text.
+func (cl *contentLine) valueBytes() []byte {
 	quoted := false
 	for i, c := range cl.text {
 		switch {
 		case c == '"':
 			quoted = !quoted
 		case c == ':' && !quoted:
-			return string(cl.text[i+1:])
+			return cl.text[i+1:]
 		}
 	}
-	return ""
+	return nil
 }
 
 // params calls fn with each parameter name (upper-cased) and raw value

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Why an object was rejected, beyond calobj's kinds (which Rejection.Kind
@@ -30,8 +31,13 @@ const (
 	RepairMethod      = "METHOD left out (RFC 4791 §4.1)"
 )
 
-// MaxDetails caps the per-object lists of a Report; the counts stay exact.
+// MaxDetails caps the per-object lists of a Report, so that its size does
+// not grow with the input's; the counts stay exact, and
+// RejectionsOmitted and RepairDetailsOmitted say how many were left out.
 const MaxDetails = 1000
+
+// maxDetailText caps the UID and reason of one detail.
+const maxDetailText = 1024
 
 // Report says what an import did. It is the JSON body of an HTTP import
 // and what `calbolt import` prints.
@@ -50,15 +56,18 @@ type Report struct {
 	Updated   int `json:"updated"`
 	Unchanged int `json:"unchanged"`
 	// Rejected counts refused resources (and structure errors);
-	// Rejections details the first MaxDetails.
-	Rejected   int         `json:"rejected"`
-	Rejections []Rejection `json:"rejections,omitempty"`
+	// Rejections details the first MaxDetails, RejectionsOmitted counts
+	// the others.
+	Rejected          int         `json:"rejected"`
+	Rejections        []Rejection `json:"rejections,omitempty"`
+	RejectionsOmitted int         `json:"rejectionsOmitted,omitempty"`
 	// Repaired counts accepted resources that were repaired; Repairs counts
 	// repairs by kind (Repair… constants); RepairDetails details the first
-	// MaxDetails repaired resources.
-	Repaired      int            `json:"repaired"`
-	Repairs       map[string]int `json:"repairs,omitempty"`
-	RepairDetails []Repaired     `json:"repairDetails,omitempty"`
+	// MaxDetails repaired resources, RepairDetailsOmitted counts the others.
+	Repaired             int            `json:"repaired"`
+	Repairs              map[string]int `json:"repairs,omitempty"`
+	RepairDetails        []Repaired     `json:"repairDetails,omitempty"`
+	RepairDetailsOmitted int            `json:"repairDetailsOmitted,omitempty"`
 	// Notes are remarks about the whole run, e.g. a calendar time zone
 	// that could not be set.
 	Notes []string `json:"notes,omitempty"`
@@ -89,8 +98,33 @@ type Repaired struct {
 func (r *Report) reject(rej Rejection) {
 	r.Rejected++
 	if len(r.Rejections) < MaxDetails {
+		rej.UID, rej.Reason = clip(rej.UID), clip(rej.Reason)
 		r.Rejections = append(r.Rejections, rej)
+	} else {
+		r.RejectionsOmitted++
 	}
+}
+
+// merge adds the rejections of o to r.
+func (r *Report) merge(o *Report) {
+	for _, rej := range o.Rejections {
+		r.reject(rej)
+	}
+	r.Rejected += o.RejectionsOmitted
+	r.RejectionsOmitted += o.RejectionsOmitted
+}
+
+// clip shortens s to maxDetailText bytes (at a UTF-8 boundary), marking
+// the cut with "…".
+func clip(s string) string {
+	if len(s) <= maxDetailText {
+		return s
+	}
+	i := maxDetailText
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
 
 func (r *Report) repaired(rep Repaired, kinds []string) {
@@ -102,8 +136,11 @@ func (r *Report) repaired(rep Repaired, kinds []string) {
 		r.repair(k, 1)
 	}
 	if len(r.RepairDetails) < MaxDetails {
+		rep.UID = clip(rep.UID)
 		rep.Repairs = kinds
 		r.RepairDetails = append(r.RepairDetails, rep)
+	} else {
+		r.RepairDetailsOmitted++
 	}
 }
 
@@ -143,8 +180,8 @@ func (r *Report) Summary() string {
 		}
 		fmt.Fprintf(&b, "rejected %s: %s: %s (%s)\n", where, strings.TrimSpace(what), rej.Reason, rej.Kind)
 	}
-	if r.Rejected > len(r.Rejections) {
-		fmt.Fprintf(&b, "… and %d more rejected\n", r.Rejected-len(r.Rejections))
+	if r.RejectionsOmitted > 0 {
+		fmt.Fprintf(&b, "… and %d more rejected (the report details the first %d)\n", r.RejectionsOmitted, len(r.Rejections))
 	}
 	kinds := make([]string, 0, len(r.Repairs))
 	for k := range r.Repairs {
