@@ -44,6 +44,9 @@ type serveConfig struct {
 	initialUser     string
 	fbVisibility    *choiceValue
 	metricsAddr     string
+	// readHeaderTimeout bounds how long a connection may take to send a
+	// request's headers; idle and slowloris connections close after it.
+	readHeaderTimeout time.Duration
 }
 
 func (a *app) serveCommand() *command {
@@ -63,6 +66,7 @@ func (a *app) serveCommand() *command {
 	fs.Int64Var(&cfg.maxImportSize, "max-import-size", caldav.DefaultMaxImportSize, "largest .ics file a client may POST to a calendar to import it, in `bytes` (spooled to a temporary file)")
 	fs.StringVar(&cfg.initialUser, "initial-user", "admin", "`name` of the account created when the store has no users")
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://`host:port`/metrics (off when empty; keep it private)")
+	fs.DurationVar(&cfg.readHeaderTimeout, "read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers (`duration`); connections that send nothing or dribble (slowloris) are closed after it")
 	fs.Var(cfg.fbVisibility, "freebusy-visibility", "who sees a user's busy times (never what the events are): `all` signed-in users, or only those granted with 'calbolt share'")
 	return &command{
 		name:    "serve",
@@ -95,6 +99,7 @@ and --tls-key. Logs go to standard error.`,
 			"initial-user":        "CALBOLT_INITIAL_USER",
 			"freebusy-visibility": "CALBOLT_FREEBUSY_VISIBILITY",
 			"metrics-addr":        "CALBOLT_METRICS_ADDR",
+			"read-header-timeout": "CALBOLT_READ_HEADER_TIMEOUT",
 		},
 		run: func(ctx context.Context, args []string) error {
 			if len(args) > 0 {
@@ -118,6 +123,9 @@ func (a *app) serve(ctx context.Context, cfg *serveConfig) error {
 	}
 	if cfg.initialUser == "" {
 		return usagef("serve", "--initial-user must not be empty")
+	}
+	if cfg.readHeaderTimeout <= 0 {
+		return usagef("serve", "--read-header-timeout must be a positive duration, got %s", cfg.readHeaderTimeout)
 	}
 	log := newLogger(a.stderr, cfg.logLevel.value, cfg.logFormat.value)
 
@@ -178,7 +186,7 @@ func (a *app) serve(ctx context.Context, cfg *serveConfig) error {
 	}
 	srv := &http.Server{
 		Handler:           newRouter(db, log, cfg, m),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: cfg.readHeaderTimeout,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
 		IdleTimeout:       120 * time.Second,
