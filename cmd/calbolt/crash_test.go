@@ -30,6 +30,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/calbolt/calbolt/ics"
 	"github.com/calbolt/calbolt/internal/calobj"
 	"github.com/calbolt/calbolt/store"
 )
@@ -430,14 +431,20 @@ func TestCrashImport(t *testing.T) {
 		checkDataFile(t, dir)
 		stored := importedUIDs(t, path, cal)
 		k := len(stored)
-		if k%ics1000 != 0 || !slices.Equal(stored, sortedCopy(uids[:k])) {
+		if k%ics.DefaultChunkSize != 0 || !slices.Equal(stored, sortedCopy(uids[:k])) {
 			t.Fatalf("iteration %d (killed after %v): calendar %s holds %d objects, want the first k×%d events of the file",
-				it, delay, cal, k, ics1000)
+				it, delay, cal, k, ics.DefaultChunkSize)
 		}
 		prefixes = append(prefixes, k)
 
 		s = startServer(t, dir)
+		start := time.Now()
 		status, rep, err := post(s, cal)
+		if k < events {
+			// Aim the next kill by how long a whole import takes now.
+			est := time.Since(start) * time.Duration(events) / time.Duration(events-k)
+			full = (full + est) / 2
+		}
 		if err != nil || status/100 != 2 || rep.Created != events-k || rep.Unchanged != k || rep.Updated != 0 || rep.Rejected != 0 {
 			t.Fatalf("iteration %d: import again after %d stored = %d %+v %v, want %d created, %d unchanged",
 				it, k, status, rep, err, events-k, k)
@@ -455,9 +462,6 @@ func TestCrashImport(t *testing.T) {
 	checkDataFile(t, dir)
 	t.Logf("%d kills mid-import left %v events", n, prefixes)
 }
-
-// ics1000 is ics.DefaultChunkSize, the objects of one import transaction.
-const ics1000 = 1000
 
 // importedUIDs opens the data file of a dead server and returns the sorted
 // UIDs of cal's objects, checking the store's invariants and that each
