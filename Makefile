@@ -99,7 +99,7 @@ bench-import: ## import 10k and 100k generated events (1 in 5 recurring): events
 	/usr/bin/time -v $(BIN) import --data $$tmp/data --user bench --calendar personal $$tmp/bench.ics 2>$$tmp/time.txt; \
 	grep -E 'Elapsed|Maximum resident' $$tmp/time.txt
 
-load: ## calbolt-load against a fresh local server (SCENARIO=issue2|mixed, LOADFLAGS=...)
+load: ## calbolt-load against a fresh local server (SCENARIO=issue2|mixed|freebusy, LOADFLAGS=...)
 	bash cmd/calbolt-load/run-local.sh $(SCENARIO) $(LOADFLAGS)
 
 interop-deps: ## install the Debian packages the interop suites use (needs root or sudo)

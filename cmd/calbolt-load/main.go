@@ -107,6 +107,7 @@ type config struct {
 	changes    int
 	clients    int
 	duration   time.Duration
+	rate       int      // mixed: offered requests per second; 0 = as fast as the clients go
 	fbUsers    []string // freebusy: the users, -user first
 	fbCals     int      // freebusy: calendars per user
 	writeRate  int      // freebusy: writer PUTs per second in the concurrent phase
@@ -268,6 +269,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (*c
 	fs.IntVar(&cfg.fbCals, "fb-calendars", 3, "freebusy: calendars per user")
 	fs.IntVar(&cfg.writeRate, "write-rate", 5, "freebusy: PUTs per second of the writer during the concurrent phase (0: no writer)")
 	fs.IntVar(&cfg.fbMonths, "fb-months", 12, "freebusy: the concurrent phase asks for a random one of `N` months of 2026 from June (June to December, then January…); 1 asks for June only, the month the sequence before warmed")
+	fs.IntVar(&cfg.rate, "rate", 0, "mixed: offer this many requests per `second` in all, paced (0: every client as fast as it can, i.e. saturation)")
 	fs.StringVar(&mix, "mix", cfg.mix.String(), "mixed: relative weights of the request kinds")
 	fs.IntVar(&cfg.rounds, "rounds", 20, "mixed: contention rounds (0 to skip the contention phase)")
 	fs.DurationVar(&cfg.timeout, "timeout", time.Minute, "timeout of one request")
@@ -330,6 +332,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (*c
 		{"-changes", cfg.changes, 1, 1000},
 		{"-clients", cfg.clients, 1, maxClients},
 		{"-rounds", cfg.rounds, 0, maxRounds},
+		{"-rate", cfg.rate, 0, 100000},
 		{"-max-errors", cfg.maxErrors, 1, 1 << 30},
 		{"-fb-calendars", cfg.fbCals, 1, maxFBCalendars},
 		{"-write-rate", cfg.writeRate, 0, maxWriteRate},

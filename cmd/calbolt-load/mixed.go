@@ -175,13 +175,18 @@ func runMixed(ctx context.Context, cfg *config, c *davClient, log *slog.Logger) 
 	}
 	rep.param("mix", mix.String())
 
-	log.Info("running the mix", "clients", cfg.clients, "duration", cfg.duration)
+	log.Info("running the mix", "clients", cfg.clients, "duration", cfg.duration, "rate", cfg.rate)
 	before := c.rec.requestCount()
 	start := time.Now()
 	deadline := start.Add(cfg.duration)
 	var wg sync.WaitGroup
+	tokens := pace(ctx, cfg.rate, cfg.clients, deadline)
+	if cfg.rate > 0 {
+		rep.param("rate", fmt.Sprintf("%d req/s offered (latency measured from sending)", cfg.rate))
+	}
 	for id := range cfg.clients {
 		mc := newMixClient(run, id, cfg.clients, cfg.seed)
+		mc.tokens = tokens
 		wg.Go(func() { mc.loop(ctx, mix, deadline) })
 	}
 	wg.Wait()
@@ -228,6 +233,36 @@ type mixClient struct {
 	alive []int // own objects that exist
 	dead  []int // own objects this client deleted
 	token string
+	// tokens, when not nil, paces the clients: one request per token.
+	tokens <-chan struct{}
+}
+
+// pace returns a channel that yields rate tokens a second, shared by all
+// clients, until the deadline: the offered load of an open system, so the
+// latencies show what clients see at that load rather than at saturation.
+// A backlog of at most one token per client builds up when all are busy.
+// rate 0 means no pacing (nil).
+func pace(ctx context.Context, rate, clients int, deadline time.Time) <-chan struct{} {
+	if rate <= 0 {
+		return nil
+	}
+	ch := make(chan struct{}, clients)
+	go func() {
+		defer close(ch)
+		interval := time.Second / time.Duration(rate)
+		next := time.Now()
+		for time.Now().Before(deadline) && ctx.Err() == nil {
+			next = next.Add(interval)
+			if d := time.Until(next); d > 0 {
+				time.Sleep(d)
+			}
+			select {
+			case ch <- struct{}{}:
+			default: // every client busy and the backlog full: the token is lost
+			}
+		}
+	}()
+	return ch
 }
 
 func newMixClient(run *calendarRun, id, clients int, seed uint64) *mixClient {
@@ -243,6 +278,11 @@ func newMixClient(run *calendarRun, id, clients int, seed uint64) *mixClient {
 func (mc *mixClient) loop(ctx context.Context, mix weights, deadline time.Time) {
 	rec := mc.run.c.rec
 	for time.Now().Before(deadline) && ctx.Err() == nil && !rec.aborted() {
+		if mc.tokens != nil {
+			if _, ok := <-mc.tokens; !ok {
+				return
+			}
+		}
 		switch mix.pick(mc.rng) {
 		case opSync:
 			mc.sync(ctx)
