@@ -26,13 +26,13 @@ var freeBusyParams = []struct{ name, usage string }{
 }
 
 func (a *app) freeBusyCommand() *command {
-	var dir, server, username, host string
+	var dir, host string
+	var remote remoteFlags
 	var asJSON bool
 	params := map[string]*string{}
 	fs := newFlagSet("freebusy")
 	dataFlag(fs, &dir)
-	fs.StringVar(&server, "url", "", "ask a running server at this base `URL` instead of reading --data")
-	fs.StringVar(&username, "username", "", "login `name` for --url (the password is read from a prompt or standard input)")
+	remote.add(fs)
 	fs.BoolVar(&asJSON, "json", false, "print JSON (each user's and the merged busy time) instead of iCalendar")
 	fs.StringVar(&host, "host", "localhost", "server `name` that completes the mailto: address of users without an e-mail address (with --data)")
 	for _, p := range freeBusyParams {
@@ -59,7 +59,7 @@ sees what the server's --freebusy-visibility allows.`,
 			"calbolt freebusy --url https://cal.example.com --username alice bob",
 		},
 		flags: fs,
-		env:   map[string]string{"data": "CALBOLT_DATA", "url": "CALBOLT_URL", "username": "CALBOLT_USERNAME"},
+		env:   map[string]string{"data": "CALBOLT_DATA", "url": remoteEnv["url"], "username": remoteEnv["username"], "password-file": remoteEnv["password-file"]},
 		run: func(ctx context.Context, args []string) error {
 			if len(args) == 0 {
 				return usagef("freebusy", "name at least one USER")
@@ -71,8 +71,8 @@ sees what the server's --freebusy-visibility allows.`,
 				}
 			}
 			v["user"] = args
-			if server != "" {
-				return a.remoteFreeBusy(ctx, server, username, v, asJSON)
+			if remote.url != "" {
+				return a.remoteFreeBusy(ctx, &remote, v, asJSON)
 			}
 			return a.localFreeBusy(dir, host, v, asJSON)
 		},
@@ -110,15 +110,11 @@ func (a *app) localFreeBusy(dir, host string, v url.Values, asJSON bool) error {
 
 // remoteFreeBusy asks GET /freebusy of a running server and prints its
 // answer as it comes.
-func (a *app) remoteFreeBusy(ctx context.Context, server, username string, v url.Values, asJSON bool) error {
-	if username == "" {
+func (a *app) remoteFreeBusy(ctx context.Context, remote *remoteFlags, v url.Values, asJSON bool) error {
+	if remote.username == "" {
 		return usagef("freebusy", "--url needs --username")
 	}
-	base, err := url.Parse(strings.TrimSuffix(server, "/"))
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return usagef("freebusy", "--url must be an http:// or https:// URL, got %q", server)
-	}
-	password, err := a.readPassword(username)
+	base, username, password, err := a.remoteLogin("freebusy", remote, "")
 	if err != nil {
 		return err
 	}
