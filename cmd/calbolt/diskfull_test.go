@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // bigEvent is a canonical event of about size bytes.
@@ -142,6 +143,11 @@ func fillUntilFull(t *testing.T, s *server) map[string][]byte {
 	}
 	if strings.Contains(string(body), "calbolt.db") || strings.Contains(string(body), "/") {
 		t.Errorf("507 body %q leaks a path", body)
+	}
+	// The server's log reaches the test through a pipe read by another
+	// goroutine: give the line a moment to arrive.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(s.log(), "out of space for the data file") && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
 	}
 	if !strings.Contains(s.log(), "out of space for the data file") {
 		t.Errorf("the server did not log the full disk for the operator")
