@@ -209,6 +209,9 @@ func TestSlowClientsAtFDLimit(t *testing.T) {
 	if err != nil || st != http.StatusOK {
 		t.Fatalf("GET /healthz at the open-files limit = %d %v %s, want 200 in the end", st, err, b)
 	}
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(s.log(), "too many open files") && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond) // the log comes through a pipe
+	}
 	if !strings.Contains(s.log(), "too many open files") {
 		t.Errorf("the server never hit its open-files limit (no EMFILE in its log); the test proves nothing")
 	}
