@@ -153,3 +153,23 @@ func TestResolve(t *testing.T) {
 		}
 	}
 }
+
+// A server reached under two host names gives a user without an e-mail
+// address two addresses; both stay correct, and a declined invitation is
+// free under the host it names.
+func TestTwoHostNames(t *testing.T) {
+	db := openStore(t, "alice")
+	ev := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:d\r\nDTSTAMP:20260101T000000Z\r\n" +
+		"DTSTART:20260310T090000Z\r\nDTEND:20260310T100000Z\r\nATTENDEE;PARTSTAT=DECLINED:mailto:alice@a.example\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	caltest.Load(t, db, "alice", "work", []store.Object{{Name: "d.ics", UID: "d", Component: "VEVENT",
+		Span: store.Span{Start: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC).Unix(), End: time.Date(2026, 3, 10, 10, 0, 0, 0, time.UTC).Unix()}, Data: []byte(ev)}})
+	svc := busytime.New(db, nil)
+	start := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	for range 2 {
+		a, _ := svc.User("alice", "alice", start, start.AddDate(0, 0, 1), "a.example")
+		b, _ := svc.User("alice", "alice", start, start.AddDate(0, 0, 1), "b.example:8443")
+		if len(a) != 0 || len(b) != 1 {
+			t.Errorf("declined as alice@a.example: busy %v under a.example, %v under b.example; want none, then the hour", a, b)
+		}
+	}
+}

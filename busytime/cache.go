@@ -2,6 +2,7 @@ package busytime
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"sync"
 	"time"
@@ -43,10 +44,9 @@ func (e *entry) window(start, end time.Time) freebusy.Busy {
 	return freebusy.Busy{Periods: e.periods[i:j:j], Availability: e.avail}
 }
 
-// A cache holds entries per calendar, for one calendar-timezone and one set
-// of owner addresses (either changing empties the calendar's entries). It
-// is bounded by the total size of its entries; over the bound it drops the
-// calendars used longest ago.
+// A cache holds entries per calendar, calendar-timezone and set of owner
+// addresses (see calendar). It is bounded by the total size of its
+// entries; over the bound it drops the calendars used longest ago.
 type cache struct {
 	mu    sync.Mutex
 	limit int
@@ -58,7 +58,6 @@ type cache struct {
 type calCache struct {
 	c    *cache
 	id   string
-	key  [32]byte // hash of calendar-timezone and addresses
 	used uint64
 	size int
 	objs map[objKey]*entry
@@ -83,17 +82,20 @@ func newCache(limit int) *cache {
 
 // calendar returns the cache of one calendar (by its store ID, never
 // reused), reset if its time zone or the owner's addresses changed.
+//
+// Each calendar ID, time zone and address set has a cache of its own, so
+// a server reached under two host names (which give users without an
+// e-mail address two addresses) keeps both warm; the one no longer used
+// (an old time zone) ages out like any other.
 func (c *cache) calendar(id, timezone, addrs string) *calCache {
-	key := sha256.Sum256([]byte(timezone + "\x00" + addrs))
+	sum := sha256.Sum256([]byte(timezone + "\x00" + addrs))
+	id += "\x00" + hex.EncodeToString(sum[:8])
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.tick++
 	cc := c.cals[id]
-	if cc == nil || cc.key != key {
-		if cc != nil {
-			c.size -= cc.size
-		}
-		cc = &calCache{c: c, id: id, key: key, objs: map[objKey]*entry{}, aggs: map[block]aggregate{}}
+	if cc == nil {
+		cc = &calCache{c: c, id: id, objs: map[objKey]*entry{}, aggs: map[block]aggregate{}}
 		c.cals[id] = cc
 	}
 	cc.used = c.tick
