@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -211,6 +212,7 @@ func (a *app) importFiles(ctx context.Context, cfg *importConfig, args []string)
 		return err
 	}
 	defer func() { err = errors.Join(err, closeStore(db)) }()
+	batchGC(a.getenv)
 	if err := userExists(db, cfg.user); err != nil {
 		return err
 	}
@@ -310,6 +312,19 @@ func (a *app) remoteImport(ctx context.Context, cfg *importConfig, args []string
 		return fmt.Errorf("import stopped (%s): %s", resp.Status, rep.Error)
 	}
 	return nil
+}
+
+// batchGC tunes the garbage collector for a one-off bulk import, unless the
+// environment sets GOGC or GOMEMLIMIT: collecting at 5× the live heap
+// instead of 2× spends about a fifth less time on an import (measured on
+// 100,000 events: 4.7-5.6 s down to 3.8-4.5 s), and a soft limit of
+// 256 MiB keeps the heap bounded however large the file.
+func batchGC(getenv func(string) string) {
+	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetGCPercent(400)
+	debug.SetMemoryLimit(256 << 20)
 }
 
 // remoteLogin checks --url and reads the password for it.
