@@ -49,7 +49,8 @@ const (
 const MaxWindow = 400 * 24 * time.Hour
 
 // MaxInstances caps the instances one object may produce within a cache
-// horizon; beyond it the object counts as busy for its whole span.
+// block (a calendar quarter); beyond it the object counts as busy for its
+// whole span.
 const MaxInstances = 100000
 
 // DefaultCacheSize is the default cap on cached periods (about 24 bytes

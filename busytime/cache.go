@@ -28,7 +28,7 @@ func (e *entry) size() int {
 }
 
 // window returns the entry's busy time within [start, end), which the
-// caller checked lies within the horizon.
+// caller checked lies within the entry's block.
 func (e *entry) window(start, end time.Time) freebusy.Busy {
 	i, _ := slices.BinarySearchFunc(e.periods, start, func(p freebusy.Period, t time.Time) int {
 		if p.End.After(t) {
