@@ -22,7 +22,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-ical"
@@ -351,8 +354,21 @@ func (s *Service) objectsBusy(owner string, cal *store.Calendar, cc *calCache, b
 	if err != nil {
 		return nil, notFound(err)
 	}
-	for i := range objs {
-		e := s.compute(owner, cal, &objs[i], start, end, opts)
+	// Parsing and expanding is the cost of a cold lookup: spread it over
+	// the cores when there is enough of it.
+	entries := make([]*entry, len(objs))
+	workers := min(runtime.GOMAXPROCS(0), len(objs)/64+1)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(objs); i = int(next.Add(1)) - 1 {
+				entries[i] = s.compute(owner, cal, &objs[i], start, end, opts)
+			}
+		})
+	}
+	wg.Wait()
+	for i, e := range entries {
 		if cc != nil {
 			cc.store(objs[i].Name, b, e)
 		}
