@@ -43,6 +43,7 @@ type serveConfig struct {
 	maxImportSize   int64
 	initialUser     string
 	fbVisibility    *choiceValue
+	fbCache         int
 	metricsAddr     string
 	// readHeaderTimeout bounds how long a connection may take to send a
 	// request's headers; idle and slowloris connections close after it.
@@ -67,6 +68,7 @@ func (a *app) serveCommand() *command {
 	fs.StringVar(&cfg.initialUser, "initial-user", "admin", "`name` of the account created when the store has no users")
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://`host:port`/metrics (off when empty; keep it private)")
 	fs.DurationVar(&cfg.readHeaderTimeout, "read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers (`duration`); connections that send nothing or dribble (slowloris) are closed after it")
+	fs.IntVar(&cfg.fbCache, "freebusy-cache", busytime.DefaultCacheSize, "busy `periods` the free-busy cache keeps (about 60 bytes each; 0 turns it off)")
 	fs.Var(cfg.fbVisibility, "freebusy-visibility", "who sees a user's busy times (never what the events are): `all` signed-in users, or only those granted with 'calbolt share'")
 	return &command{
 		name:    "serve",
@@ -98,6 +100,7 @@ and --tls-key. Logs go to standard error.`,
 			"max-import-size":     "CALBOLT_MAX_IMPORT_SIZE",
 			"initial-user":        "CALBOLT_INITIAL_USER",
 			"freebusy-visibility": "CALBOLT_FREEBUSY_VISIBILITY",
+			"freebusy-cache":      "CALBOLT_FREEBUSY_CACHE",
 			"metrics-addr":        "CALBOLT_METRICS_ADDR",
 			"read-header-timeout": "CALBOLT_READ_HEADER_TIMEOUT",
 		},
@@ -120,6 +123,9 @@ func (a *app) serve(ctx context.Context, cfg *serveConfig) error {
 	}
 	if cfg.maxImportSize <= 0 {
 		return usagef("serve", "--max-import-size must be a positive number of bytes, got %d", cfg.maxImportSize)
+	}
+	if cfg.fbCache < 0 {
+		return usagef("serve", "--freebusy-cache must be 0 (off) or a positive number of periods, got %d", cfg.fbCache)
 	}
 	if cfg.initialUser == "" {
 		return usagef("serve", "--initial-user must not be empty")
@@ -248,7 +254,7 @@ func newRouter(db *store.DB, log *slog.Logger, cfg *serveConfig, m *metrics) htt
 		Authenticate:    authenticate,
 		MaxResourceSize: cfg.maxResourceSize,
 		MaxImportSize:   cfg.maxImportSize,
-		FreeBusy:        freeBusyService(db, log, cfg.fbVisibility.value),
+		FreeBusy:        freeBusyService(db, log, cfg.fbVisibility.value, cfg.fbCache),
 	})
 	health := healthHandler(db, log)
 	return m.instrument(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -262,12 +268,15 @@ func newRouter(db *store.DB, log *slog.Logger, cfg *serveConfig, m *metrics) htt
 
 // freeBusyService answers free-busy lookups under the visibility policy
 // ("all" or "granted").
-func freeBusyService(db *store.DB, log *slog.Logger, visibility string) *busytime.Service {
+func freeBusyService(db *store.DB, log *slog.Logger, visibility string, cacheSize int) *busytime.Service {
 	v := busytime.VisibilityAuthenticated
 	if visibility == "granted" {
 		v = busytime.VisibilityGranted
 	}
-	return busytime.New(db, &busytime.Options{Visibility: v, Logger: log})
+	if cacheSize == 0 {
+		cacheSize = -1 // off; busytime reads 0 as its default
+	}
+	return busytime.New(db, &busytime.Options{Visibility: v, Logger: log, CacheSize: cacheSize})
 }
 
 // healthHandler answers "ok" when a read transaction on the store succeeds
