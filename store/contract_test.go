@@ -44,6 +44,7 @@ func runContractTests(t *testing.T, open func(t *testing.T) *DB) {
 	t.Run("ConcurrentIfMatch", func(t *testing.T) { testConcurrentIfMatch(t, open) })
 	t.Run("Grants", func(t *testing.T) { testGrants(t, open) })
 	t.Run("ReissueSyncTokens", func(t *testing.T) { testReissueSyncTokens(t, open) })
+	t.Run("CreateUserWithCalendars", func(t *testing.T) { testCreateUserWithCalendars(t, open) })
 }
 
 func testGrants(t *testing.T, open func(t *testing.T) *DB) {
@@ -1274,5 +1275,23 @@ func testReissueSyncTokens(t *testing.T, open func(t *testing.T) *DB) {
 	wantErr(t, "Changes with a token from before", err, ErrInvalidSyncToken)
 	if _, _, _, err := db.Changes("alice", "work", after.SyncToken(), 0); err != nil {
 		t.Errorf("Changes with the new token = %v", err)
+	}
+}
+
+// A user created with calendars has them from the start; if one of them
+// cannot be made, neither the user nor any calendar exists.
+func testCreateUserWithCalendars(t *testing.T, open func(t *testing.T) *DB) {
+	db := open(t)
+	if err := db.CreateUser(User{Name: "alice"}, Calendar{Name: "personal"}, Calendar{Name: "work"}); err != nil {
+		t.Fatalf("CreateUser with calendars = %v", err)
+	}
+	cals, err := db.Calendars("alice")
+	if err != nil || len(cals) != 2 || cals[0].Name != "personal" || cals[1].Name != "work" || cals[0].ID == "" || cals[0].ID == cals[1].ID {
+		t.Errorf("Calendars(alice) = %+v, %v; want personal and work with their own IDs", cals, err)
+	}
+	wantErr(t, "CreateUser with a bad calendar name", db.CreateUser(User{Name: "bob"}, Calendar{Name: "ok"}, Calendar{Name: "a/b"}), ErrInvalidName)
+	wantErr(t, "CreateUser with the same calendar twice", db.CreateUser(User{Name: "bob"}, Calendar{Name: "x"}, Calendar{Name: "x"}), ErrExists)
+	if _, err := db.User("bob"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("User(bob) after failed creates = %v, want ErrNotFound: nothing half-made", err)
 	}
 }

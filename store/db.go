@@ -135,7 +135,11 @@ func userNotFound(name string) error { return fmt.Errorf("%w: user %q", ErrNotFo
 // CreateUser adds a user; ErrExists if the name is taken, ErrInvalidName if
 // it is not 1-64 bytes of [A-Za-z0-9._@+-] or starts with '.'. The store
 // sets Created.
-func (db *DB) CreateUser(u User) error {
+//
+// The calendars given are created with the user, in the same transaction,
+// as by CreateCalendar: an account never exists without them, even after a
+// crash.
+func (db *DB) CreateUser(u User, cals ...Calendar) error {
 	if err := CheckUserName(u.Name); err != nil {
 		return err
 	}
@@ -143,6 +147,12 @@ func (db *DB) CreateUser(u User) error {
 	v, err := encodeUser(u)
 	if err != nil {
 		return err
+	}
+	ncs := make([]newCalendar, len(cals))
+	for i, c := range cals {
+		if ncs[i], err = prepareCalendar(c); err != nil {
+			return err
+		}
 	}
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		ub := tx.Bucket(bucketUsers)
@@ -155,8 +165,14 @@ func (db *DB) CreateUser(u User) error {
 		if err := ub.Put([]byte(u.Name), v); err != nil {
 			return fmt.Errorf("store: create user %q: %w", u.Name, err)
 		}
-		if _, err := tx.CreateBucket(ownerKey(u.Name)); err != nil {
+		ob, err := tx.CreateBucket(ownerKey(u.Name))
+		if err != nil {
 			return fmt.Errorf("store: create user %q: %w", u.Name, err)
+		}
+		for i := range ncs {
+			if err := ncs[i].put(ob, u.Name); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -265,12 +281,38 @@ func (db *DB) DeleteUser(name string) error {
 // sets ID, Created, Modified, SyncSeq (0) and Objects (0), ignoring what cal
 // holds. It returns the stored calendar.
 func (db *DB) CreateCalendar(owner string, cal Calendar) (Calendar, error) {
-	if err := checkName("calendar", cal.Name); err != nil {
+	nc, err := prepareCalendar(cal)
+	if err != nil {
 		return Calendar{}, err
+	}
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		ob := tx.Bucket(ownerKey(owner))
+		if ob == nil {
+			return userNotFound(owner)
+		}
+		return nc.put(ob, owner)
+	})
+	if err != nil {
+		return Calendar{}, err
+	}
+	return nc.cal, nil
+}
+
+// newCalendar is a calendar ready to be written: its ID and times set, its
+// record encoded, outside the write transaction.
+type newCalendar struct {
+	cal  Calendar
+	meta []byte
+	st   calState
+}
+
+func prepareCalendar(cal Calendar) (newCalendar, error) {
+	if err := checkName("calendar", cal.Name); err != nil {
+		return newCalendar{}, err
 	}
 	id, err := newCalendarID()
 	if err != nil {
-		return Calendar{}, err
+		return newCalendar{}, err
 	}
 	t := now()
 	cal.Components = slices.Clone(cal.Components)
@@ -278,38 +320,33 @@ func (db *DB) CreateCalendar(owner string, cal Calendar) (Calendar, error) {
 	cal.ID, cal.Created, cal.Modified, cal.SyncSeq, cal.Objects = id, t, t, 0, 0
 	meta, err := json.Marshal(recordOf(&cal))
 	if err != nil {
-		return Calendar{}, fmt.Errorf("store: create calendar %q: %w", cal.Name, err)
+		return newCalendar{}, fmt.Errorf("store: create calendar %q: %w", cal.Name, err)
 	}
-	st := calState{modified: t.UnixNano()}
-	err = db.bolt.Update(func(tx *bolt.Tx) error {
-		ob := tx.Bucket(ownerKey(owner))
-		if ob == nil {
-			return userNotFound(owner)
-		}
-		cb, err := ob.CreateBucket([]byte(cal.Name))
-		if errors.Is(err, berrors.ErrBucketExists) {
-			return fmt.Errorf("%w: calendar %q of user %q", ErrExists, cal.Name, owner)
-		}
-		if err != nil {
-			return fmt.Errorf("store: create calendar %q: %w", cal.Name, err)
-		}
-		for _, sub := range calendarSubBuckets {
-			if _, err := cb.CreateBucket(sub); err != nil {
-				return fmt.Errorf("store: create calendar %q: %w", cal.Name, err)
-			}
-		}
-		if err := cb.Put(keyCalMeta, meta); err != nil {
-			return fmt.Errorf("store: create calendar %q: %w", cal.Name, err)
-		}
-		if err := cb.Put(keyCalState, st.encode()); err != nil {
-			return fmt.Errorf("store: create calendar %q: %w", cal.Name, err)
-		}
-		return nil
-	})
+	return newCalendar{cal: cal, meta: meta, st: calState{modified: t.UnixNano()}}, nil
+}
+
+// put creates the calendar's buckets in owner's bucket ob.
+func (nc *newCalendar) put(ob *bolt.Bucket, owner string) error {
+	name := nc.cal.Name
+	cb, err := ob.CreateBucket([]byte(name))
+	if errors.Is(err, berrors.ErrBucketExists) {
+		return fmt.Errorf("%w: calendar %q of user %q", ErrExists, name, owner)
+	}
 	if err != nil {
-		return Calendar{}, err
+		return fmt.Errorf("store: create calendar %q: %w", name, err)
 	}
-	return cal, nil
+	for _, sub := range calendarSubBuckets {
+		if _, err := cb.CreateBucket(sub); err != nil {
+			return fmt.Errorf("store: create calendar %q: %w", name, err)
+		}
+	}
+	if err := cb.Put(keyCalMeta, nc.meta); err != nil {
+		return fmt.Errorf("store: create calendar %q: %w", name, err)
+	}
+	if err := cb.Put(keyCalState, nc.st.encode()); err != nil {
+		return fmt.Errorf("store: create calendar %q: %w", name, err)
+	}
+	return nil
 }
 
 // Calendar returns one calendar of owner or ErrNotFound.

@@ -58,29 +58,20 @@ func invalidUserName(name string) error {
 	return fmt.Errorf("invalid user name %q: use 1 to 64 characters from A-Z a-z 0-9 . _ @ + -, not starting with '.'", name)
 }
 
-// createUser creates a user with the default calendar. If the calendar
-// cannot be made, the user is removed again so a retry starts clean.
+// createUser creates a user with the default calendar, in one transaction.
 func createUser(db *store.DB, u store.User) error {
-	if err := db.CreateUser(u); err != nil {
-		if errors.Is(err, store.ErrExists) {
-			return fmt.Errorf("user %q already exists", u.Name)
-		}
-		if errors.Is(err, store.ErrInvalidName) {
-			return invalidUserName(u.Name)
-		}
-		return fmt.Errorf("creating user %q: %w", u.Name, err)
-	}
-	_, err := db.CreateCalendar(u.Name, store.Calendar{
+	err := db.CreateUser(u, store.Calendar{
 		Name:        defaultCalendar,
 		DisplayName: "Personal",
 		Components:  []string{ical.CompEvent, ical.CompToDo},
 	})
-	if err != nil {
-		err = fmt.Errorf("creating the calendar %q of user %q: %w", defaultCalendar, u.Name, err)
-		if derr := db.DeleteUser(u.Name); derr != nil {
-			err = errors.Join(err, fmt.Errorf("removing the half-created user %q: %w", u.Name, derr))
-		}
-		return err
+	switch {
+	case errors.Is(err, store.ErrExists):
+		return fmt.Errorf("user %q already exists", u.Name)
+	case errors.Is(err, store.ErrInvalidName):
+		return invalidUserName(u.Name)
+	case err != nil:
+		return fmt.Errorf("creating user %q: %w", u.Name, err)
 	}
 	return nil
 }
