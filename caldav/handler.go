@@ -49,10 +49,11 @@ type Options struct {
 const DefaultMaxResourceSize = 1 << 20
 
 type handler struct {
-	db      *store.DB
-	fb      *busytime.Service
-	log     *slog.Logger
-	maxSize int64
+	db        *store.DB
+	instances *instanceCache // calendar-query's fast path (query_instances.go)
+	fb        *busytime.Service
+	log       *slog.Logger
+	maxSize   int64
 	// maxImport caps an import body (import.go).
 	maxImport int64
 	authed    http.Handler
@@ -63,7 +64,7 @@ func NewHandler(db *store.DB, opts *Options) http.Handler {
 	if opts == nil {
 		opts = &Options{}
 	}
-	h := &handler{db: db, log: opts.Logger, maxSize: opts.MaxResourceSize, fb: opts.FreeBusy}
+	h := &handler{db: db, instances: newInstanceCache(), log: opts.Logger, maxSize: opts.MaxResourceSize, fb: opts.FreeBusy}
 	if h.log == nil {
 		h.log = slog.Default()
 	}

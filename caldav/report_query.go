@@ -262,7 +262,19 @@ func (h *handler) reportQuery(w http.ResponseWriter, r *http.Request, res resour
 		}
 	}
 	var matched []store.Object
+	fastStart, fastEnd, fast := eventRange(filter)
 	for _, o := range candidates {
+		if fast {
+			if ok, known := h.instances.match(cal.ID, &o, opts, fastStart, fastEnd); known {
+				if ok {
+					if !pr.wantsData() {
+						o.Data = nil
+					}
+					matched = append(matched, o)
+				}
+				continue
+			}
+		}
 		ic, err := decodeCalendar(o.Data)
 		if err != nil {
 			h.log.Warn("stored object does not parse", "user", res.user, "calendar", res.calendar, "object", o.Name, "err", err)
