@@ -22,9 +22,9 @@ func TestEventRangeFastPath(t *testing.T) {
 	caltest.Load(t, s.DB, "alice", "personal", caltest.BusyObjects(t, 3, "q", 400))
 	cal := "/dav/calendars/alice/personal/"
 	for name, body := range map[string]string{
-		"allday.ics":  "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:allday\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:20260310\r\nRRULE:FREQ=MONTHLY;COUNT=12\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-		"instant.ics": event("instant", "x", "20260402T120000Z", "20260402T120000Z"),
-		"nodtend.ics": "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:nodtend\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260403T120000Z\r\nRRULE:FREQ=DAILY;COUNT=40\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+		"allday.ics":   "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:allday\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:20260310\r\nRRULE:FREQ=MONTHLY;COUNT=12\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+		"instant.ics":  event("instant", "x", "20260402T120000Z", "20260402T120000Z"),
+		"nodtend.ics":  "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:nodtend\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260403T120000Z\r\nRRULE:FREQ=DAILY;COUNT=40\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
 		"floating.ics": "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:floating\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260630T233000\r\nDTEND:20260701T003000\r\nRRULE:FREQ=WEEKLY;COUNT=20\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
 		"todo.ics":     todo("todo", "not an event"),
 	} {
