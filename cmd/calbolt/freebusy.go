@@ -59,7 +59,7 @@ sees what the server's --freebusy-visibility allows.`,
 			"calbolt freebusy --url https://cal.example.com --username alice bob",
 		},
 		flags: fs,
-		env:   map[string]string{"data": "CALBOLT_DATA", "url": remoteEnv["url"], "username": remoteEnv["username"], "password-file": remoteEnv["password-file"]},
+		env:   remoteEnv(),
 		run: func(ctx context.Context, args []string) error {
 			if len(args) == 0 {
 				return usagef("freebusy", "name at least one USER")

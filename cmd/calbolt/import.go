@@ -39,7 +39,10 @@ func (r *remoteFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&r.passwordFile, "password-file", "", "read the --url password from the first line of this `file` (default: a prompt, or standard input when it is not a terminal)")
 }
 
-var remoteEnv = map[string]string{"url": "CALBOLT_URL", "username": "CALBOLT_USERNAME", "password-file": "CALBOLT_PASSWORD_FILE"}
+// remoteEnv is the env map of a command with --data and the remote flags.
+func remoteEnv() map[string]string {
+	return map[string]string{"data": "CALBOLT_DATA", "url": "CALBOLT_URL", "username": "CALBOLT_USERNAME", "password-file": "CALBOLT_PASSWORD_FILE"}
+}
 
 // importConfig is what the import flags set.
 type importConfig struct {
@@ -60,10 +63,6 @@ func (a *app) importCommand() *command {
 	fs.BoolVar(&cfg.strict, "strict", false, "import nothing if any object would be rejected")
 	fs.BoolVar(&cfg.asJSON, "json", false, "print the report as JSON")
 	cfg.remote.add(fs)
-	env := map[string]string{"data": "CALBOLT_DATA"}
-	for k, v := range remoteEnv {
-		env[k] = v
-	}
 	return &command{
 		name:    "import",
 		args:    "[flags] FILE.ics...|DIR|-",
@@ -96,7 +95,7 @@ failure); rejected objects alone do not make it fail.`,
 			"calbolt import --url https://cal.example.com --user alice --calendar personal --password-file pw.txt export.ics",
 		},
 		flags: fs,
-		env:   env,
+		env:   remoteEnv(),
 		run: func(ctx context.Context, args []string) error {
 			if cfg.user == "" || cfg.calendar == "" {
 				return usagef("import", "import needs --user and --calendar")
@@ -510,10 +509,6 @@ func (a *app) exportCommand() *command {
 	fs.StringVar(&calendar, "calendar", "", "`name` of the calendar (its URL segment, e.g. personal; required)")
 	fs.StringVar(&output, "o", "-", "write to this `file` instead of standard output")
 	remote.add(fs)
-	env := map[string]string{"data": "CALBOLT_DATA"}
-	for k, v := range remoteEnv {
-		env[k] = v
-	}
 	return &command{
 		name:    "export",
 		args:    "[flags]",
@@ -531,7 +526,7 @@ complete.`,
 			"calbolt export --url https://cal.example.com --user alice --calendar work > work.ics",
 		},
 		flags: fs,
-		env:   env,
+		env:   remoteEnv(),
 		run: func(ctx context.Context, args []string) error {
 			if user == "" || calendar == "" {
 				return usagef("export", "export needs --user and --calendar")
